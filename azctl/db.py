@@ -1,0 +1,178 @@
+"""Engines, sessions, the dialect-aware write lock, and schema migration.
+
+PostgreSQL serialises confirmations with `SELECT … FOR UPDATE` on the performance row. SQLite has
+no row locks, so every write use case opens its transaction with `BEGIN IMMEDIATE`: the database's
+one write lock, taken before the first read, so a read-then-write never trips over a stale snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from azctl import errors
+from azctl.models import Performance
+from azctl.settings import get_settings
+
+_WRITE_OPTION = "azctl_write"
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url` with azctl's connection rules (WAL, foreign keys, BEGIN control)."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("check_same_thread", False)
+    connect_args.setdefault("timeout", 30)
+    database = sa.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand BEGIN over to SQLAlchemy (see _on_begin); the driver's own is deferred and lazy.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if database and database != ":memory:":
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get(_WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process's engine for `url` (default: the configured database), migrated if embedded."""
+    url = url or get_settings().effective_database_url
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_engine(url)
+            try:
+                if url.startswith("sqlite"):
+                    migrate(engine)
+                else:
+                    check_schema(engine)
+            except Exception:
+                engine.dispose()
+                raise
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and forks that must not share sockets)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def new_session(engine: Engine | None = None) -> Session:
+    """A session whose objects stay readable after commit, for front ends to display."""
+    return Session(engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    with new_session(engine) as session:
+        yield session
+
+
+@contextmanager
+def write(session: Session) -> Iterator[Session]:
+    """One write use case: its transaction, committed on success and rolled back whole on error.
+
+    On SQLite the database's write lock is taken at BEGIN, before anything this use case reads; a
+    read transaction the caller left open is ended first so that the lock comes before the reads.
+    """
+    if session.in_transaction():
+        session.commit()
+    try:
+        session.connection(execution_options={_WRITE_OPTION: True})
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def lock_performance(session: Session, performance_id: int) -> Performance:
+    """Lock a performance row for the rest of the transaction, and return it fresh.
+
+    Call inside `write()`. PostgreSQL takes a row lock that queues every other confirmation,
+    cancellation and capacity change of this performance; on SQLite the write lock is already held.
+    """
+    statement = (
+        select(Performance)
+        .where(Performance.id == performance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    performance = session.exec(statement).first()
+    if performance is None:
+        raise errors.NotFound(f"no performance with id {performance_id}")
+    return performance
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's configuration, built in code so that no alembic.ini has to be found."""
+    config = Config()
+    config.set_main_option("script_location", "azctl:migrations")
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine) -> str | None:
+    """Bring the schema to the newest revision; returns that revision."""
+    head = head_revision()
+    if current_revision(engine) != head:
+        command.upgrade(alembic_config(engine), "head")
+    return head
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to work on a database that is not at the code's schema revision."""
+    current = current_revision(engine)
+    if current != head_revision():
+        raise errors.DatabaseNotReady(
+            f"database schema is at {current or 'nothing'}, expected {head_revision()}:"
+            " run `azctl db upgrade`"
+        )

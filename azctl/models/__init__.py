@@ -1,0 +1,32 @@
+"""SQLModel tables only; every rule about them lives in `azctl.services`."""
+
+from azctl.models.base import UTCDateTime, utcnow
+from azctl.models.catalog import Performance, Show, Venue
+from azctl.models.checkins import CheckIn, CheckInSource, ScanLog
+from azctl.models.outbox import OutboxMessage, OutboxStatus
+from azctl.models.reservations import (
+    Reservation,
+    ReservationStatus,
+    ReservationToken,
+    TokenPurpose,
+)
+from azctl.models.staff import Staff, StaffRole
+
+__all__ = [
+    "CheckIn",
+    "CheckInSource",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Performance",
+    "Reservation",
+    "ReservationStatus",
+    "ReservationToken",
+    "ScanLog",
+    "Show",
+    "Staff",
+    "StaffRole",
+    "TokenPurpose",
+    "UTCDateTime",
+    "Venue",
+    "utcnow",
+]

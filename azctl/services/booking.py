@@ -1,0 +1,555 @@
+"""A visitor's booking from request to confirmed seat, and every way it ends.
+
+Confirmation is the anti-overbooking rule: under the performance lock it recounts confirmed seats
+and confirms only if the party fits, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from azctl import db, errors
+from azctl.models import (
+    CheckIn,
+    Performance,
+    Reservation,
+    ReservationStatus,
+    ReservationToken,
+    Show,
+    TokenPurpose,
+    Venue,
+)
+from azctl.services import outbox, reports, tickets, times, tokens, validation
+from azctl.settings import get_settings
+
+REFERENCE_PREFIX = "AZ-"
+
+
+@dataclass(frozen=True)
+class SubmittedBooking:
+    """A new pending reservation; the raw tokens are for the email only."""
+
+    reservation: Reservation
+    confirm_token: str
+    cancel_token: str
+
+
+@dataclass(frozen=True)
+class ConfirmedBooking:
+    reservation: Reservation
+    summary: reports.PerformanceSummary
+    ticket_token: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reservation.reference,
+            "status": self.reservation.status,
+            "party_size": self.reservation.party_size,
+            "performance": {
+                "id": self.summary.performance.id,
+                "show": self.summary.show.title,
+                "venue": self.summary.venue.name,
+                "starts_at": times.iso_local(self.summary.performance.starts_at),
+            },
+            "ticket_url": tickets.ticket_url(self.ticket_token),
+        }
+
+
+def new_reference() -> str:
+    """A short, unguessable-enough handle for phone support: `AZ-7KQ4M2`. Not a secret."""
+    return REFERENCE_PREFIX + "".join(secrets.choice(tokens.ALPHABET) for _ in range(6))
+
+
+def _unused_reference(session: Session) -> str:
+    while True:
+        reference = new_reference()
+        taken = session.exec(select(Reservation.id).where(Reservation.reference == reference))
+        if taken.first() is None:
+            return reference
+
+
+def _issue_token(
+    session: Session, reservation: Reservation, purpose: TokenPurpose, expires_at: datetime
+) -> str:
+    raw = tokens.new_token()
+    assert reservation.id is not None
+    session.add(
+        ReservationToken(
+            reservation_id=reservation.id,
+            purpose=purpose,
+            token_hash=tokens.hash_token(raw),
+            expires_at=expires_at,
+        )
+    )
+    return raw
+
+
+def _revoke_tokens(
+    session: Session, reservation: Reservation, purposes: tuple[TokenPurpose, ...], now: datetime
+) -> None:
+    for token in session.exec(
+        select(ReservationToken).where(
+            ReservationToken.reservation_id == reservation.id,
+            col(ReservationToken.purpose).in_(purposes),
+            col(ReservationToken.revoked_at).is_(None),
+        )
+    ):
+        token.revoked_at = now
+
+
+def _mail_context(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
+    """What every mail about a booking shows; no raw token yet (callers add theirs)."""
+    return {
+        "reference": reservation.reference,
+        "name": reservation.name,
+        "party_size": reservation.party_size,
+        "show_title": summary.show.title,
+        "venue_name": summary.venue.name,
+        "venue_address": ", ".join(
+            part for part in (summary.venue.address, summary.venue.city) if part
+        ),
+        "starts_at": times.iso_local(summary.performance.starts_at),
+        "when": times.short_local(summary.performance.starts_at),
+    }
+
+
+def _queue_confirmation_mail(
+    session: Session,
+    reservation: Reservation,
+    summary: reports.PerformanceSummary,
+    now: datetime,
+) -> tuple[str, str]:
+    """New confirmation and cancel tokens, and the mail that carries them."""
+    settings = get_settings()
+    confirm_by = min(now + settings.confirm_ttl, summary.performance.starts_at)
+    reservation.expires_at = confirm_by
+    confirm_token = _issue_token(session, reservation, TokenPurpose.CONFIRMATION, confirm_by)
+    cancel_token = _issue_token(
+        session, reservation, TokenPurpose.CANCEL, summary.performance.starts_at
+    )
+    outbox.queue_message(
+        session,
+        kind="confirmation",
+        to_address=reservation.email,
+        subject=f"Please confirm your booking {reservation.reference}: {summary.show.title}",
+        context={
+            **_mail_context(reservation, summary),
+            "confirm_by": times.short_local(confirm_by),
+            "confirm_token": confirm_token,
+            "cancel_token": cancel_token,
+        },
+        reservation_id=reservation.id,
+    )
+    return confirm_token, cancel_token
+
+
+def _queue_ticket_mail(
+    session: Session, reservation: Reservation, summary: reports.PerformanceSummary
+) -> str:
+    """A new check-in token, valid until the door closes, and the ticket mail that carries it."""
+    _opens, closes = reports.checkin_window(summary.performance)
+    ticket_token = _issue_token(session, reservation, TokenPurpose.CHECK_IN, closes)
+    outbox.queue_message(
+        session,
+        kind="ticket",
+        to_address=reservation.email,
+        subject=f"Your ticket {reservation.reference}: {summary.show.title}",
+        context={**_mail_context(reservation, summary), "ticket_token": ticket_token},
+        reservation_id=reservation.id,
+    )
+    return ticket_token
+
+
+def _refuse_closed(summary: reports.PerformanceSummary, now: datetime) -> None:
+    performance = summary.performance
+    if performance.cancelled_at is not None:
+        raise errors.BookingClosed("this performance has been cancelled")
+    if performance.starts_at <= now:
+        raise errors.BookingClosed("this performance has already started")
+    if not performance.is_booking_enabled:
+        raise errors.BookingClosed("booking is closed for this performance")
+
+
+def submit_booking(
+    session: Session,
+    *,
+    performance_id: int,
+    name: str,
+    email: str,
+    party_size: int,
+    phone: str | None = None,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> SubmittedBooking:
+    """A visitor asks for seats: a pending reservation, its tokens and the mail, or a refusal.
+
+    Seats are checked here only to turn visitors away early; they are held at confirmation.
+    """
+    now = now or times.now_utc()
+    name = validation.required_text("name", name, max_length=200)
+    email = validation.email(email)
+    phone = validation.optional_text("phone", phone, max_length=40)
+    notes = validation.optional_text("notes", notes, max_length=1000)
+    validation.count("party_size", party_size, minimum=1, maximum=get_settings().max_party_size)
+    with db.write(session):
+        summary = public_performance(session, performance_id=performance_id)
+        _refuse_closed(summary, now)
+        free = summary.seats.available_seats
+        if party_size > free:
+            raise errors.NotEnoughSeats(
+                f"only {free} seats are free" if free else "no seats are free", available=free
+            )
+        reservation = Reservation(
+            performance_id=performance_id,
+            reference=_unused_reference(session),
+            name=name,
+            email=email,
+            phone=phone,
+            party_size=party_size,
+            notes=notes,
+        )
+        session.add(reservation)
+        session.flush()
+        confirm_token, cancel_token = _queue_confirmation_mail(session, reservation, summary, now)
+        return SubmittedBooking(
+            reservation=reservation, confirm_token=confirm_token, cancel_token=cancel_token
+        )
+
+
+def public_performance(session: Session, *, performance_id: int) -> reports.PerformanceSummary:
+    """A performance a visitor may see: its show is published."""
+    summary = reports.performance_summary(session, performance_id=performance_id)
+    if not summary.show.is_published:
+        raise errors.NotFound(f"no performance with id {performance_id}")
+    return summary
+
+
+def _token_row(
+    session: Session, raw: str, purpose: TokenPurpose, *, lock: bool = False
+) -> tuple[ReservationToken, Reservation]:
+    canonical = tokens.parse_scanned(raw)
+    if canonical is None:
+        raise errors.InvalidToken("this link is not valid")
+    statement = (
+        select(ReservationToken, Reservation)
+        .join(Reservation, Reservation.id == ReservationToken.reservation_id)  # type: ignore[arg-type]
+        .where(
+            ReservationToken.token_hash == tokens.hash_token(canonical),
+            ReservationToken.purpose == purpose,
+        )
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    row = session.exec(statement).first()
+    if row is None:
+        raise errors.InvalidToken("this link is not valid")
+    token, reservation = row
+    if token.revoked_at is not None:
+        raise errors.InvalidToken("this link was replaced by a newer one; use the latest email")
+    return token, reservation
+
+
+def _performance_of_token(session: Session, raw: str, purpose: TokenPurpose) -> int:
+    """The performance a token's reservation is for: the lock to take before reading on."""
+    _token, reservation = _token_row(session, raw, purpose)
+    return reservation.performance_id
+
+
+def confirm_booking(
+    session: Session, *, token: str, now: datetime | None = None
+) -> ConfirmedBooking:
+    """Confirm a pending reservation by its emailed token, if the party still fits.
+
+    In one transaction: lock the performance row, validate the token, recount the confirmed seats,
+    confirm, spend the token, issue the check-in token and queue the ticket mail. Not enough seats:
+    nothing changes and the reservation stays pending (`sold_out`).
+    """
+    now = now or times.now_utc()
+    with db.write(session):
+        performance_id = _performance_of_token(session, token, TokenPurpose.CONFIRMATION)
+        performance = db.lock_performance(session, performance_id)
+        confirm_token, reservation = _token_row(
+            session, token, TokenPurpose.CONFIRMATION, lock=True
+        )
+        if confirm_token.used_at is not None or reservation.status == ReservationStatus.CONFIRMED:
+            raise errors.TokenUsed("this booking is already confirmed")
+        if reservation.status == ReservationStatus.CANCELLED:
+            raise errors.TokenUsed("this booking was cancelled")
+        if reservation.status == ReservationStatus.EXPIRED or confirm_token.expires_at <= now:
+            _expire(reservation, now)
+            session.commit()
+            raise errors.TokenExpired("this booking has expired: please book again")
+        summary = reports.performance_summary(session, performance_id=performance.id or 0)
+        _refuse_closed(summary, now)
+        if reservation.party_size > summary.seats.available_seats:
+            raise errors.SoldOut(
+                f"sorry, only {summary.seats.available_seats} seats are left for"
+                f" {reservation.party_size}; the booking stays pending until it expires",
+                available=summary.seats.available_seats,
+            )
+        confirm_token.used_at = now
+        reservation.status = ReservationStatus.CONFIRMED
+        reservation.confirmed_at = now
+        reservation.qr_code_generated_at = now
+        reservation.updated_at = now
+        ticket_token = _queue_ticket_mail(session, reservation, summary)
+        session.flush()
+        return ConfirmedBooking(reservation=reservation, summary=summary, ticket_token=ticket_token)
+
+
+def _expire(reservation: Reservation, now: datetime) -> None:
+    if reservation.status == ReservationStatus.PENDING:
+        reservation.status = ReservationStatus.EXPIRED
+        reservation.updated_at = now
+
+
+def _cancel(
+    session: Session, reservation: Reservation, summary: reports.PerformanceSummary, now: datetime
+) -> None:
+    if reservation.status not in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED):
+        raise errors.InvalidState(f"{reservation.reference} is already {reservation.status}")
+    checked_in = session.exec(select(CheckIn.id).where(CheckIn.reservation_id == reservation.id))
+    if checked_in.first() is not None:
+        raise errors.InvalidState(f"{reservation.reference} has already checked in")
+    reservation.status = ReservationStatus.CANCELLED
+    reservation.cancelled_at = now
+    reservation.updated_at = now
+    _revoke_tokens(session, reservation, tuple(TokenPurpose), now)
+    outbox.queue_message(
+        session,
+        kind="cancelled",
+        to_address=reservation.email,
+        subject=f"Booking {reservation.reference} cancelled: {summary.show.title}",
+        context=_mail_context(reservation, summary),
+        reservation_id=reservation.id,
+    )
+
+
+def cancel_by_token(session: Session, *, token: str, now: datetime | None = None) -> Reservation:
+    """A visitor cancels with the link from their email; confirmed seats are freed."""
+    now = now or times.now_utc()
+    with db.write(session):
+        performance_id = _performance_of_token(session, token, TokenPurpose.CANCEL)
+        db.lock_performance(session, performance_id)
+        cancel_token, reservation = _token_row(session, token, TokenPurpose.CANCEL, lock=True)
+        if cancel_token.used_at is not None or reservation.status == ReservationStatus.CANCELLED:
+            raise errors.TokenUsed("this booking is already cancelled")
+        if cancel_token.expires_at <= now:
+            raise errors.TokenExpired("the performance has started; it can no longer be cancelled")
+        if reservation.status == ReservationStatus.EXPIRED:
+            raise errors.TokenExpired("this booking had already expired")
+        summary = reports.performance_summary(session, performance_id=performance_id)
+        _cancel(session, reservation, summary, now)
+        cancel_token.used_at = now
+        return reservation
+
+
+def normalise_reference(reference: str) -> str:
+    """`az-7kq4m2`, `7KQ4M2` and ` AZ-7KQ4M2 ` all name `AZ-7KQ4M2`."""
+    cleaned = reference.strip().upper()
+    return cleaned if cleaned.startswith(REFERENCE_PREFIX) else REFERENCE_PREFIX + cleaned
+
+
+def get_reservation(session: Session, *, reference: str, lock: bool = False) -> Reservation:
+    """A reservation by its reference, fresh from the database (locked if asked)."""
+    statement = (
+        select(Reservation)
+        .where(Reservation.reference == normalise_reference(reference))
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    reservation = session.exec(statement).first()
+    if reservation is None:
+        raise errors.NotFound(f"no reservation with reference {reference!r}")
+    return reservation
+
+
+def cancel_reservation(
+    session: Session, *, reference: str, now: datetime | None = None
+) -> Reservation:
+    """Staff cancel a booking (the visitor is told by mail); confirmed seats are freed."""
+    now = now or times.now_utc()
+    with db.write(session):
+        performance_id = get_reservation(session, reference=reference).performance_id
+        db.lock_performance(session, performance_id)
+        reservation = get_reservation(session, reference=reference, lock=True)
+        summary = reports.performance_summary(session, performance_id=performance_id)
+        _cancel(session, reservation, summary, now)
+        return reservation
+
+
+def resend(session: Session, *, reference: str, now: datetime | None = None) -> Reservation:
+    """Mail the visitor fresh links, revoking the old ones (raw tokens are never stored).
+
+    Pending: a new confirmation link (and a new deadline); confirmed: a new ticket.
+    """
+    now = now or times.now_utc()
+    with db.write(session):
+        performance_id = get_reservation(session, reference=reference).performance_id
+        db.lock_performance(session, performance_id)
+        reservation = get_reservation(session, reference=reference, lock=True)
+        summary = reports.performance_summary(session, performance_id=performance_id)
+        if summary.performance.starts_at <= now or summary.performance.cancelled_at is not None:
+            raise errors.InvalidState(
+                f"{reservation.reference}: the performance has started or is cancelled"
+            )
+        if reservation.status == ReservationStatus.PENDING:
+            _revoke_tokens(
+                session, reservation, (TokenPurpose.CONFIRMATION, TokenPurpose.CANCEL), now
+            )
+            _queue_confirmation_mail(session, reservation, summary, now)
+        elif reservation.status == ReservationStatus.CONFIRMED:
+            _revoke_tokens(session, reservation, (TokenPurpose.CHECK_IN,), now)
+            _queue_ticket_mail(session, reservation, summary)
+        else:
+            raise errors.InvalidState(
+                f"{reservation.reference} is {reservation.status}: nothing to resend"
+            )
+        reservation.updated_at = now
+        return reservation
+
+
+def expire_pending(session: Session, *, now: datetime | None = None) -> int:
+    """Mark pending reservations whose confirmation link has lapsed as expired; returns how many."""
+    now = now or times.now_utc()
+    # One UPDATE whose WHERE is checked row by row under the row lock, so a confirmation
+    # committing at the same moment is never overwritten.
+    statement = (
+        sa.update(Reservation)
+        .where(
+            col(Reservation.status) == ReservationStatus.PENDING,
+            col(Reservation.expires_at) <= now,
+        )
+        .values(status=ReservationStatus.EXPIRED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    with db.write(session):
+        return session.exec(statement).rowcount
+
+
+def cancel_performance(
+    session: Session, *, performance_id: int, now: datetime | None = None
+) -> int:
+    """Cancel a performance and every open booking of it, telling each visitor; returns how many."""
+    now = now or times.now_utc()
+    with db.write(session):
+        performance = db.lock_performance(session, performance_id)
+        if performance.cancelled_at is not None:
+            raise errors.InvalidState(f"performance {performance_id} is already cancelled")
+        summary = reports.performance_summary(session, performance_id=performance_id)
+        open_bookings = list(
+            session.exec(
+                select(Reservation).where(
+                    Reservation.performance_id == performance_id,
+                    col(Reservation.status).in_(
+                        (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+                    ),
+                )
+            )
+        )
+        for reservation in open_bookings:
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.cancelled_at = now
+            reservation.updated_at = now
+            _revoke_tokens(session, reservation, tuple(TokenPurpose), now)
+            outbox.queue_message(
+                session,
+                kind="performance_cancelled",
+                to_address=reservation.email,
+                subject=f"Cancelled: {summary.label}",
+                context=_mail_context(reservation, summary),
+                reservation_id=reservation.id,
+            )
+        performance.cancelled_at = now
+        performance.is_booking_enabled = False
+        performance.updated_at = now
+        return len(open_bookings)
+
+
+@dataclass(frozen=True)
+class ReservationRow:
+    """A reservation with what staff need beside it: its performance and check-in."""
+
+    reservation: Reservation
+    show: Show
+    venue: Venue
+    performance: Performance
+    checked_in_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        reservation = self.reservation
+        return {
+            "reference": reservation.reference,
+            "status": reservation.status,
+            "checked_in": self.checked_in_at is not None,
+            "checked_in_at": times.iso_local(self.checked_in_at),
+            "name": reservation.name,
+            "email": reservation.email,
+            "phone": reservation.phone,
+            "party_size": reservation.party_size,
+            "notes": reservation.notes,
+            "performance_id": reservation.performance_id,
+            "show": self.show.slug,
+            "starts_at": times.iso_local(self.performance.starts_at),
+            "created_at": times.iso_local(reservation.created_at),
+            "confirmed_at": times.iso_local(reservation.confirmed_at),
+            "expires_at": times.iso_local(reservation.expires_at),
+            "cancelled_at": times.iso_local(reservation.cancelled_at),
+        }
+
+
+def list_reservations(
+    session: Session,
+    *,
+    performance_id: int | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    reference: str | None = None,
+    limit: int | None = None,
+) -> list[ReservationRow]:
+    """Reservations, newest performance first then by name; `search` matches name, email or
+    reference, in any case."""
+    statement = (
+        select(Reservation, Show, Venue, Performance, CheckIn.checked_in_at)
+        .join(Performance, Performance.id == Reservation.performance_id)  # type: ignore[arg-type]
+        .join(Show, Show.id == Performance.show_id)  # type: ignore[arg-type]
+        .join(Venue, Venue.id == Performance.venue_id)  # type: ignore[arg-type]
+        .outerjoin(CheckIn, CheckIn.reservation_id == Reservation.id)  # type: ignore[arg-type]
+        .order_by(col(Performance.starts_at).desc(), col(Reservation.name), col(Reservation.id))
+        .execution_options(populate_existing=True)
+    )
+    if performance_id is not None:
+        statement = statement.where(Reservation.performance_id == performance_id)
+    if status is not None:
+        if status not in set(ReservationStatus):
+            known = ", ".join(ReservationStatus)
+            raise errors.InvalidInput("status", f"status must be one of {known}, got {status!r}")
+        statement = statement.where(Reservation.status == status)
+    if reference is not None:
+        statement = statement.where(Reservation.reference == normalise_reference(reference))
+    if search and search.strip():
+        escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        needle = f"%{escaped}%"
+        statement = statement.where(
+            col(Reservation.name).ilike(needle, escape="\\")
+            | col(Reservation.email).ilike(needle, escape="\\")
+            | col(Reservation.reference).ilike(needle, escape="\\")
+        )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [ReservationRow(*row) for row in session.exec(statement)]
+
+
+def reservation_row(session: Session, *, reference: str) -> ReservationRow:
+    rows = list_reservations(session, reference=reference)
+    if not rows:
+        raise errors.NotFound(f"no reservation with reference {reference!r}")
+    return rows[0]

@@ -1,0 +1,136 @@
+"""Seats: how many are left, and changing the room without breaking what is confirmed.
+
+Availability = room capacity + additional seats - manually occupied seats - confirmed party sizes.
+Only confirmed reservations hold seats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from azctl import db, errors
+from azctl.models import CheckIn, Performance, Reservation, ReservationStatus, utcnow
+from azctl.services import validation
+
+
+def confirmed_seats_of(performance_id: object) -> sa.ScalarSelect[int]:
+    """Σ party_size of confirmed reservations, as a subquery (`performance_id` may be a column)."""
+    return (
+        select(sa.func.coalesce(sa.func.sum(Reservation.party_size), 0))
+        .where(
+            Reservation.performance_id == performance_id,
+            Reservation.status == ReservationStatus.CONFIRMED,
+        )
+        .scalar_subquery()
+    )
+
+
+def checked_in_seats_of(performance_id: object) -> sa.ScalarSelect[int]:
+    """Σ party_size of checked-in reservations, as a subquery."""
+    return (
+        select(sa.func.coalesce(sa.func.sum(Reservation.party_size), 0))
+        .join(CheckIn, CheckIn.reservation_id == Reservation.id)  # type: ignore[arg-type]
+        .where(CheckIn.performance_id == performance_id)
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class SeatCounts:
+    """One performance's seats at one moment."""
+
+    room_capacity: int
+    additional_seats: int
+    manually_occupied_seats: int
+    confirmed_seats: int
+    checked_in_seats: int
+
+    @property
+    def total_seats(self) -> int:
+        return self.room_capacity + self.additional_seats
+
+    @property
+    def available_seats(self) -> int:
+        return max(0, self.total_seats - self.manually_occupied_seats - self.confirmed_seats)
+
+    @property
+    def still_to_come_seats(self) -> int:
+        return max(0, self.confirmed_seats - self.checked_in_seats)
+
+
+def seat_counts(session: Session, *, performance: Performance) -> SeatCounts:
+    confirmed, checked_in = session.exec(
+        select(confirmed_seats_of(performance.id), checked_in_seats_of(performance.id))
+    ).one()
+    return SeatCounts(
+        room_capacity=performance.room_capacity,
+        additional_seats=performance.additional_seats,
+        manually_occupied_seats=performance.manually_occupied_seats,
+        confirmed_seats=int(confirmed),
+        checked_in_seats=int(checked_in),
+    )
+
+
+def change_capacity(
+    session: Session,
+    *,
+    performance_id: int,
+    room_capacity: int | None = None,
+    additional_seats: int | None = None,
+    manually_occupied_seats: int | None = None,
+    occupy: int | None = None,
+) -> SeatCounts:
+    """Set any of the three seat numbers, or move manually occupied seats by `occupy` (± walk-ins).
+
+    Runs under the performance lock, so no confirmation slips in between the check and the
+    change; a change that leaves fewer seats than are confirmed is refused and changes nothing.
+    """
+    if manually_occupied_seats is not None and occupy is not None:
+        raise errors.InvalidInput("occupy", "give either --manual or --occupy, not both")
+    for field, value in (
+        ("capacity", room_capacity),
+        ("additional", additional_seats),
+        ("manual", manually_occupied_seats),
+    ):
+        if value is not None:
+            validation.count(field, value)
+    with db.write(session):
+        performance = db.lock_performance(session, performance_id)
+        counts = seat_counts(session, performance=performance)
+        new_capacity = counts.room_capacity if room_capacity is None else room_capacity
+        new_additional = counts.additional_seats if additional_seats is None else additional_seats
+        new_manual = counts.manually_occupied_seats
+        if manually_occupied_seats is not None:
+            new_manual = manually_occupied_seats
+        if occupy is not None:
+            new_manual += occupy
+        _check_fits(new_capacity, new_additional, new_manual, counts.confirmed_seats, occupy)
+        performance.room_capacity = new_capacity
+        performance.additional_seats = new_additional
+        performance.manually_occupied_seats = new_manual
+        performance.updated_at = utcnow()
+        session.flush()
+        return seat_counts(session, performance=performance)
+
+
+def _check_fits(
+    capacity: int, additional: int, manual: int, confirmed: int, occupy: int | None
+) -> None:
+    total = capacity + additional
+    if manual < 0:
+        raise errors.CapacityConflict(
+            f"cannot free {-(occupy or 0)} seats: only {manual - (occupy or 0)} are occupied"
+        )
+    if manual + confirmed > total:
+        free = max(0, total - confirmed - (manual - (occupy or 0)))
+        if occupy:
+            raise errors.CapacityConflict(
+                f"cannot occupy {occupy} more seats: only {free} are free"
+            )
+        raise errors.CapacityConflict(
+            f"{total} seats would not hold the {confirmed} confirmed"
+            f" and {manual} manually occupied seats"
+        )

@@ -1,0 +1,323 @@
+"""Venues, shows and performances: what the theatre offers, and when."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, select
+
+from azctl import db, errors
+from azctl.models import Performance, Show, Venue, utcnow
+from azctl.services import times, validation
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_Record = TypeVar("_Record", bound=SQLModel)
+
+
+def _flush(session: Session, record: _Record, *, clash: str) -> _Record:
+    """Write one new or changed record now, so a UNIQUE clash surfaces as a Conflict.
+
+    The slugs are checked before, but two admins may take the same one at the same moment.
+    """
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise errors.Conflict(clash) from None
+    return record
+
+
+def _refuse_taken_slug(session: Session, table: type[Venue] | type[Show], slug: str) -> None:
+    if session.exec(select(table.id).where(table.slug == slug)).first() is not None:
+        raise errors.Conflict(f"a {table.__name__.lower()} with slug {slug!r} already exists")
+
+
+def _slug_for(title: str, slug: str | None, *, field: str) -> str:
+    return validation.slug(slug) if slug else validation.slugify(title, field=field)
+
+
+def add_venue(
+    session: Session,
+    *,
+    name: str,
+    city: str,
+    address: str | None = None,
+    slug: str | None = None,
+    notes: str | None = None,
+) -> Venue:
+    name = validation.required_text("name", name, max_length=200)
+    venue = Venue(
+        name=name,
+        slug=_slug_for(name, slug, field="name"),
+        city=validation.required_text("city", city, max_length=120),
+        address=validation.optional_text("address", address, max_length=300),
+        notes=validation.optional_text("notes", notes, max_length=2000),
+    )
+    with db.write(session):
+        _refuse_taken_slug(session, Venue, venue.slug)
+        return _flush(session, venue, clash=f"a venue with slug {venue.slug!r} already exists")
+
+
+def list_venues(session: Session) -> list[Venue]:
+    return list(session.exec(select(Venue).order_by(Venue.name)))
+
+
+def get_venue(session: Session, *, slug: str) -> Venue:
+    venue = session.exec(select(Venue).where(Venue.slug == slug.strip().lower())).first()
+    if venue is None:
+        raise errors.NotFound(f"no venue with slug {slug!r}")
+    return venue
+
+
+def edit_venue(
+    session: Session,
+    *,
+    slug: str,
+    name: str | None = None,
+    city: str | None = None,
+    address: str | None = None,
+    notes: str | None = None,
+    new_slug: str | None = None,
+) -> Venue:
+    """Change the given fields; an empty string clears an optional one."""
+    with db.write(session):
+        venue = get_venue(session, slug=slug)
+        if name is not None:
+            venue.name = validation.required_text("name", name, max_length=200)
+        if city is not None:
+            venue.city = validation.required_text("city", city, max_length=120)
+        if address is not None:
+            venue.address = validation.optional_text("address", address, max_length=300)
+        if notes is not None:
+            venue.notes = validation.optional_text("notes", notes, max_length=2000)
+        if new_slug is not None and validation.slug(new_slug) != venue.slug:
+            _refuse_taken_slug(session, Venue, validation.slug(new_slug))
+            venue.slug = validation.slug(new_slug)
+        venue.updated_at = utcnow()
+        return _flush(session, venue, clash=f"a venue with slug {venue.slug!r} already exists")
+
+
+def add_show(
+    session: Session,
+    *,
+    title: str,
+    slug: str | None = None,
+    summary: str | None = None,
+    description: str | None = None,
+    publish: bool = False,
+) -> Show:
+    title = validation.required_text("title", title, max_length=200)
+    show = Show(
+        title=title,
+        slug=_slug_for(title, slug, field="title"),
+        summary=validation.optional_text("summary", summary, max_length=500),
+        description=validation.optional_text("description", description, max_length=10000),
+        is_published=publish,
+    )
+    with db.write(session):
+        _refuse_taken_slug(session, Show, show.slug)
+        return _flush(session, show, clash=f"a show with slug {show.slug!r} already exists")
+
+
+def list_shows(session: Session, *, published_only: bool = False) -> list[Show]:
+    statement = select(Show).order_by(Show.title)
+    if published_only:
+        statement = statement.where(Show.is_published)
+    return list(session.exec(statement))
+
+
+def get_show(session: Session, *, slug: str) -> Show:
+    show = session.exec(select(Show).where(Show.slug == slug.strip().lower())).first()
+    if show is None:
+        raise errors.NotFound(f"no show with slug {slug!r}")
+    return show
+
+
+def edit_show(
+    session: Session,
+    *,
+    slug: str,
+    title: str | None = None,
+    summary: str | None = None,
+    description: str | None = None,
+    new_slug: str | None = None,
+) -> Show:
+    """Change the given fields; an empty string clears an optional one."""
+    with db.write(session):
+        show = get_show(session, slug=slug)
+        if title is not None:
+            show.title = validation.required_text("title", title, max_length=200)
+        if summary is not None:
+            show.summary = validation.optional_text("summary", summary, max_length=500)
+        if description is not None:
+            show.description = validation.optional_text(
+                "description", description, max_length=10000
+            )
+        if new_slug is not None and validation.slug(new_slug) != show.slug:
+            _refuse_taken_slug(session, Show, validation.slug(new_slug))
+            show.slug = validation.slug(new_slug)
+        show.updated_at = utcnow()
+        return _flush(session, show, clash=f"a show with slug {show.slug!r} already exists")
+
+
+def set_published(session: Session, *, slug: str, published: bool) -> Show:
+    with db.write(session):
+        show = get_show(session, slug=slug)
+        show.is_published = published
+        show.updated_at = utcnow()
+        return show
+
+
+def _layout(
+    *,
+    room_capacity: int,
+    additional_seats: int,
+    manually_occupied_seats: int,
+    checkin_opens_before_minutes: int | None,
+    checkin_closes_after_minutes: int | None,
+) -> dict[str, int | None]:
+    """A new performance's seats and check-in window, checked, as Performance fields."""
+    validation.count("capacity", room_capacity)
+    validation.count("additional", additional_seats)
+    validation.count("manual", manually_occupied_seats)
+    if manually_occupied_seats > room_capacity + additional_seats:
+        raise errors.InvalidInput(
+            "manual",
+            f"manually occupied seats ({manually_occupied_seats}) exceed capacity plus"
+            f" additional seats ({room_capacity + additional_seats})",
+        )
+    for field, minutes in (
+        ("checkin_opens_before_minutes", checkin_opens_before_minutes),
+        ("checkin_closes_after_minutes", checkin_closes_after_minutes),
+    ):
+        if minutes is not None:
+            validation.count(field, minutes)
+    return {
+        "room_capacity": room_capacity,
+        "additional_seats": additional_seats,
+        "manually_occupied_seats": manually_occupied_seats,
+        "checkin_opens_before_minutes": checkin_opens_before_minutes,
+        "checkin_closes_after_minutes": checkin_closes_after_minutes,
+    }
+
+
+def _refuse_clashes(session: Session, show: Show, venue: Venue, starts: Iterable[datetime]) -> None:
+    wanted = list(starts)
+    taken = session.exec(
+        select(Performance.starts_at).where(
+            Performance.show_id == show.id,
+            Performance.venue_id == venue.id,
+            Performance.starts_at.in_(wanted),  # type: ignore[attr-defined]
+        )
+    ).all()
+    if taken:
+        listed = ", ".join(times.short_local(moment) for moment in sorted(taken))
+        raise errors.Conflict(f"{show.slug} already plays at {venue.slug} on {listed}")
+
+
+def add_performance(
+    session: Session,
+    *,
+    show_slug: str,
+    venue_slug: str,
+    starts_at: datetime,
+    room_capacity: int,
+    additional_seats: int = 0,
+    manually_occupied_seats: int = 0,
+    checkin_opens_before_minutes: int | None = None,
+    checkin_closes_after_minutes: int | None = None,
+) -> Performance:
+    """One performance; `starts_at` is an aware datetime (see `times.parse_local_datetime`)."""
+    layout = _layout(
+        room_capacity=room_capacity,
+        additional_seats=additional_seats,
+        manually_occupied_seats=manually_occupied_seats,
+        checkin_opens_before_minutes=checkin_opens_before_minutes,
+        checkin_closes_after_minutes=checkin_closes_after_minutes,
+    )
+    with db.write(session):
+        show = get_show(session, slug=show_slug)
+        venue = get_venue(session, slug=venue_slug)
+        _refuse_clashes(session, show, venue, [starts_at])
+        performance = Performance(show_id=show.id, venue_id=venue.id, starts_at=starts_at, **layout)
+        return _flush(session, performance, clash=f"{show.slug} already plays at {venue.slug} then")
+
+
+def parse_weekdays(text: str) -> set[int]:
+    """`thu,fri,sat` → {3, 4, 5} (Monday is 0, as `date.weekday()` counts)."""
+    names = [name.strip().lower()[:3] for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in WEEKDAYS]
+    if not names or unknown:
+        raise errors.InvalidInput("days", f"days: expected names like thu,fri,sat, got {text!r}")
+    return {WEEKDAYS.index(name) for name in names}
+
+
+def schedule_performances(
+    session: Session,
+    *,
+    show_slug: str,
+    venue_slug: str,
+    first_day: date,
+    last_day: date,
+    weekdays: set[int],
+    at: time,
+    room_capacity: int,
+    additional_seats: int = 0,
+    manually_occupied_seats: int = 0,
+    checkin_opens_before_minutes: int | None = None,
+    checkin_closes_after_minutes: int | None = None,
+) -> list[Performance]:
+    """A run of performances on the given weekdays, all created or, on any clash, none."""
+    layout = _layout(
+        room_capacity=room_capacity,
+        additional_seats=additional_seats,
+        manually_occupied_seats=manually_occupied_seats,
+        checkin_opens_before_minutes=checkin_opens_before_minutes,
+        checkin_closes_after_minutes=checkin_closes_after_minutes,
+    )
+    if last_day < first_day:
+        raise errors.InvalidInput("to", f"--to {last_day} is before --from {first_day}")
+    if (last_day - first_day).days > 366:
+        raise errors.InvalidInput("to", "a run may span at most one year")
+    days = [
+        first_day + timedelta(days=offset)
+        for offset in range((last_day - first_day).days + 1)
+        if (first_day + timedelta(days=offset)).weekday() in weekdays
+    ]
+    if not days:
+        raise errors.InvalidInput("days", "no day between --from and --to falls on --days")
+    starts = [times.local_to_utc(day, at, field="time") for day in days]
+    with db.write(session):
+        show = get_show(session, slug=show_slug)
+        venue = get_venue(session, slug=venue_slug)
+        _refuse_clashes(session, show, venue, starts)
+        clash = f"{show.slug} already plays at {venue.slug} on one of those days"
+        return [
+            _flush(
+                session,
+                Performance(show_id=show.id, venue_id=venue.id, starts_at=moment, **layout),
+                clash=clash,
+            )
+            for moment in starts
+        ]
+
+
+def get_performance(session: Session, *, performance_id: int) -> Performance:
+    performance = session.get(Performance, performance_id)
+    if performance is None:
+        raise errors.NotFound(f"no performance with id {performance_id}")
+    return performance
+
+
+def set_booking_enabled(session: Session, *, performance_id: int, enabled: bool) -> Performance:
+    """Open or close public booking; closing also stops pending reservations confirming."""
+    with db.write(session):
+        performance = db.lock_performance(session, performance_id)
+        if enabled and performance.cancelled_at is not None:
+            raise errors.InvalidState(f"performance {performance_id} is cancelled")
+        performance.is_booking_enabled = enabled
+        performance.updated_at = utcnow()
+        return performance

@@ -1,0 +1,444 @@
+"""The door: one check-in rule for the TUI, the CLI and the HTTP scan.
+
+Every attempt, admitted or not, writes a ScanLog row. The answer carries party size, reference
+and performance, never the visitor's name, email, phone or notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from azctl import db, errors
+from azctl.models import (
+    CheckIn,
+    CheckInSource,
+    Performance,
+    Reservation,
+    ReservationStatus,
+    ReservationToken,
+    ScanLog,
+    Show,
+    Staff,
+    TokenPurpose,
+)
+from azctl.services import reports, times, tokens
+from azctl.services.booking import get_reservation
+
+
+class ScanResult(StrEnum):
+    OK = "ok"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    UNKNOWN_TOKEN = "unknown_token"
+    NOT_CONFIRMED = "not_confirmed"
+    WRONG_PERFORMANCE = "wrong_performance"
+    TOO_EARLY = "too_early"
+    TOO_LATE = "too_late"
+    PERFORMANCE_CANCELLED = "performance_cancelled"
+
+    @property
+    def http_status(self) -> int:
+        return _HTTP_STATUS[self]
+
+
+_HTTP_STATUS = {
+    ScanResult.OK: 201,
+    ScanResult.ALREADY_CHECKED_IN: 409,
+    ScanResult.UNKNOWN_TOKEN: 404,
+    ScanResult.NOT_CONFIRMED: 422,
+    ScanResult.WRONG_PERFORMANCE: 422,
+    ScanResult.TOO_EARLY: 422,
+    ScanResult.TOO_LATE: 422,
+    ScanResult.PERFORMANCE_CANCELLED: 422,
+}
+
+# What the ScanLog calls an undo; it is logged like a scan but is not a scan's result.
+UNDONE = "undone"
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """The door's answer: a code, one line for staff, and what may be shown about the ticket."""
+
+    result: ScanResult
+    message: str
+    reference: str | None = None
+    party_size: int | None = None
+    performance_id: int | None = None
+    performance_label: str | None = None
+    checked_in_at: datetime | None = None
+    checked_in_by: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def admitted(self) -> bool:
+        return self.result is ScanResult.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "result": self.result.value,
+            "message": self.message,
+            "reference": self.reference,
+            "party_size": self.party_size,
+            "performance_id": self.performance_id,
+            "performance": self.performance_label,
+            "checked_in_at": times.iso_local(self.checked_in_at),
+            "checked_in_by": self.checked_in_by,
+            **self.details,
+        }
+
+
+def _log(
+    session: Session,
+    *,
+    performance_id: int,
+    result: str,
+    source: str,
+    staff: Staff | None,
+    reservation: Reservation | None = None,
+    token_hash: str | None = None,
+    now: datetime,
+) -> None:
+    session.add(
+        ScanLog(
+            scanned_at=now,
+            performance_id=performance_id,
+            reservation_id=reservation.id if reservation else None,
+            staff_id=staff.id if staff else None,
+            source=source,
+            result=result,
+            token_fingerprint=tokens.fingerprint(token_hash) if token_hash else None,
+        )
+    )
+
+
+def _label(session: Session, performance: Performance) -> str:
+    show = session.get(Show, performance.show_id)
+    title = show.title if show else "?"
+    return f"{title}, {times.short_local(performance.starts_at)}"
+
+
+def _first_check_in(session: Session, reservation: Reservation) -> tuple[CheckIn, str | None]:
+    row = session.exec(
+        select(CheckIn, Staff.username)
+        .outerjoin(Staff, Staff.id == CheckIn.staff_id)  # type: ignore[arg-type]
+        .where(CheckIn.reservation_id == reservation.id)
+        .execution_options(populate_existing=True)
+    ).one()
+    return row[0], row[1]
+
+
+def _judge(
+    session: Session, reservation: Reservation, door: Performance, now: datetime
+) -> ScanOutcome | None:
+    """Why this reservation may not come in through this door now, or None if it may."""
+    booked = session.get(Performance, reservation.performance_id)
+    assert booked is not None
+    ticket = {"reference": reservation.reference, "party_size": reservation.party_size}
+    if reservation.status != ReservationStatus.CONFIRMED:
+        return ScanOutcome(
+            ScanResult.NOT_CONFIRMED,
+            f"NOT CONFIRMED: booking {reservation.reference} is {reservation.status}",
+            **ticket,
+        )
+    if booked.id != door.id:
+        label = _label(session, booked)
+        return ScanOutcome(
+            ScanResult.WRONG_PERFORMANCE,
+            f"WRONG PERFORMANCE: ticket is for {label}",
+            performance_id=booked.id,
+            performance_label=label,
+            **ticket,
+        )
+    if door.cancelled_at is not None:
+        return ScanOutcome(ScanResult.PERFORMANCE_CANCELLED, "PERFORMANCE CANCELLED", **ticket)
+    existing = session.exec(
+        select(CheckIn.id).where(CheckIn.reservation_id == reservation.id)
+    ).first()
+    if existing is not None:
+        return _already(session, reservation)
+    opens, closes = reports.checkin_window(door)
+    window = {
+        "window_opens_at": times.iso_local(opens),
+        "window_closes_at": times.iso_local(closes),
+        "now": times.iso_local(now),
+    }
+    if now < opens:
+        return ScanOutcome(
+            ScanResult.TOO_EARLY,
+            f"TOO EARLY: the door opens at {times.short_local(opens)}"
+            f" (now {times.to_local(now):%H:%M})",
+            details=window,
+            **ticket,
+        )
+    if now > closes:
+        return ScanOutcome(
+            ScanResult.TOO_LATE,
+            f"TOO LATE: the door closed at {times.short_local(closes)}"
+            f" (now {times.to_local(now):%H:%M})",
+            details=window,
+            **ticket,
+        )
+    return None
+
+
+def _already(session: Session, reservation: Reservation) -> ScanOutcome:
+    first, username = _first_check_in(session, reservation)
+    by = f" by {username}" if username else ""
+    return ScanOutcome(
+        ScanResult.ALREADY_CHECKED_IN,
+        f"ALREADY CHECKED IN at {times.to_local(first.checked_in_at):%H:%M}{by}",
+        reference=reservation.reference,
+        party_size=reservation.party_size,
+        checked_in_at=first.checked_in_at,
+        checked_in_by=username,
+    )
+
+
+def _admit(
+    session: Session,
+    *,
+    reservation: Reservation,
+    door: Performance,
+    staff: Staff | None,
+    source: CheckInSource,
+    token_hash: str | None,
+    now: datetime,
+) -> ScanOutcome:
+    """Judge, then check in; a door that loses the race to another door gets its answer."""
+    outcome = _judge(session, reservation, door, now)
+    assert door.id is not None and reservation.id is not None
+    if outcome is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    CheckIn(
+                        reservation_id=reservation.id,
+                        performance_id=door.id,
+                        staff_id=staff.id if staff else None,
+                        source=source,
+                        checked_in_at=now,
+                    )
+                )
+        except IntegrityError:
+            outcome = _already(session, reservation)
+        else:
+            outcome = ScanOutcome(
+                ScanResult.OK,
+                f"ADMIT {reservation.party_size}: {reservation.reference}",
+                reference=reservation.reference,
+                party_size=reservation.party_size,
+                performance_id=door.id,
+                performance_label=_label(session, door),
+                checked_in_at=now,
+                checked_in_by=staff.username if staff else None,
+            )
+    _log(
+        session,
+        performance_id=door.id,
+        result=outcome.result,
+        source=source,
+        staff=staff,
+        reservation=reservation,
+        token_hash=token_hash,
+        now=now,
+    )
+    return outcome
+
+
+def _door(session: Session, performance_id: int) -> Performance:
+    door = session.exec(
+        select(Performance)
+        .where(Performance.id == performance_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if door is None:
+        raise errors.NotFound(f"no performance with id {performance_id}")
+    return door
+
+
+def scan(
+    session: Session,
+    *,
+    text: str,
+    performance_id: int,
+    staff: Staff | None = None,
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """Check in what a scanner typed (a bare token or a ticket URL) at the door of a performance."""
+    now = now or times.now_utc()
+    canonical = tokens.parse_scanned(text)
+    token_hash = tokens.hash_token(canonical) if canonical else None
+    with db.write(session):
+        door = _door(session, performance_id)
+        row = None
+        if token_hash is not None:
+            row = session.exec(
+                select(ReservationToken, Reservation)
+                .join(Reservation, Reservation.id == ReservationToken.reservation_id)  # type: ignore[arg-type]
+                .where(
+                    ReservationToken.token_hash == token_hash,
+                    ReservationToken.purpose == TokenPurpose.CHECK_IN,
+                    col(ReservationToken.revoked_at).is_(None),
+                )
+                .with_for_update(of=Reservation)  # type: ignore[arg-type]
+                .execution_options(populate_existing=True)
+            ).first()
+        if row is None:
+            _log(
+                session,
+                performance_id=performance_id,
+                result=ScanResult.UNKNOWN_TOKEN,
+                source=CheckInSource.QR_SCAN,
+                staff=staff,
+                token_hash=token_hash,
+                now=now,
+            )
+            return ScanOutcome(ScanResult.UNKNOWN_TOKEN, "UNKNOWN TICKET: no such ticket")
+        return _admit(
+            session,
+            reservation=row[1],
+            door=door,
+            staff=staff,
+            source=CheckInSource.QR_SCAN,
+            token_hash=token_hash,
+            now=now,
+        )
+
+
+def manual(
+    session: Session,
+    *,
+    reference: str,
+    performance_id: int,
+    staff: Staff | None = None,
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """Check in by reference, for a visitor without their QR code; the same rules apply."""
+    now = now or times.now_utc()
+    with db.write(session):
+        door = _door(session, performance_id)
+        reservation = get_reservation(session, reference=reference, lock=True)
+        return _admit(
+            session,
+            reservation=reservation,
+            door=door,
+            staff=staff,
+            source=CheckInSource.MANUAL,
+            token_hash=None,
+            now=now,
+        )
+
+
+def undo(
+    session: Session,
+    *,
+    reference: str,
+    performance_id: int,
+    staff: Staff | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Take back a mistaken check-in; logged like a scan."""
+    now = now or times.now_utc()
+    with db.write(session):
+        door = _door(session, performance_id)
+        reservation = get_reservation(session, reference=reference, lock=True)
+        check_in = session.exec(
+            select(CheckIn).where(
+                CheckIn.reservation_id == reservation.id, CheckIn.performance_id == door.id
+            )
+        ).first()
+        if check_in is None:
+            raise errors.InvalidState(
+                f"{reservation.reference} is not checked in to performance {performance_id}"
+            )
+        session.delete(check_in)
+        _log(
+            session,
+            performance_id=performance_id,
+            result=UNDONE,
+            source=CheckInSource.MANUAL,
+            staff=staff,
+            reservation=reservation,
+            now=now,
+        )
+        return reservation
+
+
+@dataclass(frozen=True)
+class CheckInRow:
+    reference: str
+    party_size: int
+    name: str
+    checked_in_at: datetime
+    checked_in_by: str | None
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "party_size": self.party_size,
+            "name": self.name,
+            "checked_in_at": times.iso_local(self.checked_in_at),
+            "checked_in_by": self.checked_in_by,
+            "source": self.source,
+        }
+
+
+def list_check_ins(session: Session, *, performance_id: int) -> list[CheckInRow]:
+    """Who has come in to a performance, in order of arrival (for staff, so with names)."""
+    _door(session, performance_id)
+    rows = session.exec(
+        select(CheckIn, Reservation, Staff.username)
+        .join(Reservation, Reservation.id == CheckIn.reservation_id)  # type: ignore[arg-type]
+        .outerjoin(Staff, Staff.id == CheckIn.staff_id)  # type: ignore[arg-type]
+        .where(CheckIn.performance_id == performance_id)
+        .order_by(col(CheckIn.checked_in_at), col(CheckIn.id))
+    )
+    return [
+        CheckInRow(
+            reference=reservation.reference,
+            party_size=reservation.party_size,
+            name=reservation.name,
+            checked_in_at=check_in.checked_in_at,
+            checked_in_by=username,
+            source=check_in.source,
+        )
+        for check_in, reservation, username in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ScanRow:
+    scanned_at: datetime
+    result: str
+    source: str
+    reference: str | None
+    staff: str | None
+
+
+def recent_scans(session: Session, *, performance_id: int, limit: int = 20) -> list[ScanRow]:
+    """The door's latest attempts, newest first."""
+    rows = session.exec(
+        select(ScanLog, Reservation.reference, Staff.username)
+        .outerjoin(Reservation, Reservation.id == ScanLog.reservation_id)  # type: ignore[arg-type]
+        .outerjoin(Staff, Staff.id == ScanLog.staff_id)  # type: ignore[arg-type]
+        .where(ScanLog.performance_id == performance_id)
+        .order_by(col(ScanLog.scanned_at).desc(), col(ScanLog.id).desc())
+        .limit(limit)
+    )
+    return [
+        ScanRow(
+            scanned_at=log.scanned_at,
+            result=log.result,
+            source=log.source,
+            reference=reference,
+            staff=username,
+        )
+        for log, reference, username in rows
+    ]

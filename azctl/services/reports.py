@@ -1,0 +1,145 @@
+"""Read-only views of performances that every front end shows: seats, window, state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from azctl import errors
+from azctl.models import Performance, Reservation, ReservationStatus, Show, Venue
+from azctl.services import times
+from azctl.services.capacity import SeatCounts, checked_in_seats_of, confirmed_seats_of
+from azctl.settings import get_settings
+
+
+def checkin_window(performance: Performance) -> tuple[datetime, datetime]:
+    """When the door opens and closes for this performance (its own window or the default)."""
+    settings = get_settings()
+    opens_before = (
+        settings.checkin_opens_before
+        if performance.checkin_opens_before_minutes is None
+        else timedelta(minutes=performance.checkin_opens_before_minutes)
+    )
+    closes_after = (
+        settings.checkin_closes_after
+        if performance.checkin_closes_after_minutes is None
+        else timedelta(minutes=performance.checkin_closes_after_minutes)
+    )
+    return performance.starts_at - opens_before, performance.starts_at + closes_after
+
+
+@dataclass(frozen=True)
+class PerformanceSummary:
+    performance: Performance
+    show: Show
+    venue: Venue
+    seats: SeatCounts
+    pending_reservations: int
+
+    @property
+    def label(self) -> str:
+        """How staff name it: `La Locandiera, Sat 12 Dec 20:30`."""
+        return f"{self.show.title}, {times.short_local(self.performance.starts_at)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        performance, seats = self.performance, self.seats
+        opens, closes = checkin_window(performance)
+        return {
+            "id": performance.id,
+            "show": self.show.slug,
+            "show_title": self.show.title,
+            "venue": self.venue.slug,
+            "venue_name": self.venue.name,
+            "starts_at": times.iso_local(performance.starts_at),
+            "room_capacity": seats.room_capacity,
+            "additional_seats": seats.additional_seats,
+            "manually_occupied_seats": seats.manually_occupied_seats,
+            "confirmed_seats": seats.confirmed_seats,
+            "available_seats": seats.available_seats,
+            "checked_in_seats": seats.checked_in_seats,
+            "pending_reservations": self.pending_reservations,
+            "is_booking_enabled": performance.is_booking_enabled,
+            "is_cancelled": performance.cancelled_at is not None,
+            "checkin_opens_at": times.iso_local(opens),
+            "checkin_closes_at": times.iso_local(closes),
+        }
+
+
+def _summaries(session: Session, *conditions: Any) -> list[PerformanceSummary]:
+    pending = (
+        select(sa.func.count())
+        .where(
+            Reservation.performance_id == Performance.id,
+            Reservation.status == ReservationStatus.PENDING,
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            Performance,
+            Show,
+            Venue,
+            confirmed_seats_of(Performance.id),
+            checked_in_seats_of(Performance.id),
+            pending,
+        )
+        .join(Show, Show.id == Performance.show_id)  # type: ignore[arg-type]
+        .join(Venue, Venue.id == Performance.venue_id)  # type: ignore[arg-type]
+        .where(*conditions)
+        .order_by(col(Performance.starts_at), col(Performance.id))
+        .execution_options(populate_existing=True)
+    )
+    return [
+        PerformanceSummary(
+            performance=performance,
+            show=show,
+            venue=venue,
+            seats=SeatCounts(
+                room_capacity=performance.room_capacity,
+                additional_seats=performance.additional_seats,
+                manually_occupied_seats=performance.manually_occupied_seats,
+                confirmed_seats=int(confirmed),
+                checked_in_seats=int(checked_in),
+            ),
+            pending_reservations=int(pending_count),
+        )
+        for performance, show, venue, confirmed, checked_in, pending_count in session.exec(
+            statement
+        )
+    ]
+
+
+def performance_summary(session: Session, *, performance_id: int) -> PerformanceSummary:
+    found = _summaries(session, Performance.id == performance_id)
+    if not found:
+        raise errors.NotFound(f"no performance with id {performance_id}")
+    return found[0]
+
+
+def list_performances(
+    session: Session,
+    *,
+    show_slug: str | None = None,
+    venue_slug: str | None = None,
+    on_day: date | None = None,
+    upcoming_from: datetime | None = None,
+    published_only: bool = False,
+) -> list[PerformanceSummary]:
+    """Performances in start order, narrowed by any of the filters given."""
+    conditions: list[Any] = []
+    if show_slug is not None:
+        conditions.append(Show.slug == show_slug.strip().lower())
+    if venue_slug is not None:
+        conditions.append(Venue.slug == venue_slug.strip().lower())
+    if on_day is not None:
+        start, end = times.local_day_bounds(on_day)
+        conditions.append(col(Performance.starts_at).between(start, end))
+    if upcoming_from is not None:
+        conditions.append(Performance.starts_at > upcoming_from)
+    if published_only:
+        conditions.append(col(Show.is_published).is_(True))
+    return _summaries(session, *conditions)

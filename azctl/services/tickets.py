@@ -1,0 +1,68 @@
+"""What a visitor holds: the links built from raw tokens, the QR code and the calendar entry.
+
+The QR code holds `{AZCTL_PUBLIC_URL}/t/{TOKEN}` and nothing else: no name, email, phone, notes
+or party size.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import segno
+
+from azctl.settings import get_settings
+
+
+def confirm_url(token: str) -> str:
+    return f"{get_settings().public_url}/confirm/{token}"
+
+
+def cancel_url(token: str) -> str:
+    return f"{get_settings().public_url}/cancel/{token}"
+
+
+def ticket_url(token: str) -> str:
+    return f"{get_settings().public_url}/t/{token}"
+
+
+def qr_png(token: str, *, scale: int = 8) -> bytes:
+    """The ticket's QR code as PNG; error correction M survives a scratched phone screen."""
+    buffer = io.BytesIO()
+    segno.make(ticket_url(token), error="m").save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def qr_svg(token: str, *, scale: int = 8) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(ticket_url(token), error="m").save(buffer, kind="svg", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def ics_event(
+    *, uid: str, title: str, location: str, starts_at: datetime, url: str, hours: float = 2
+) -> bytes:
+    """A one-event iCalendar file (RFC 5545) for the visitor's calendar."""
+    stamp = "%Y%m%dT%H%M%SZ"
+    start = starts_at.astimezone(UTC)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//azctl//box office//EN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{datetime.now(UTC).strftime(stamp)}",
+        f"DTSTART:{start.strftime(stamp)}",
+        f"DTEND:{(start + timedelta(hours=hours)).strftime(stamp)}",
+        f"SUMMARY:{_ics_text(title)}",
+        f"LOCATION:{_ics_text(location)}",
+        f"URL:{url}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()

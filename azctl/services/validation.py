@@ -1,0 +1,66 @@
+"""Checks on values coming in from any front end, each refusing with the field it is about."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from azctl import errors
+
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def required_text(field: str, value: str | None, *, max_length: int) -> str:
+    """Trimmed text without control characters; blank is refused."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise errors.InvalidInput(field, f"{field} is required")
+    if len(cleaned) > max_length:
+        raise errors.InvalidInput(field, f"{field} is longer than {max_length} characters")
+    if _CONTROL.search(cleaned):
+        raise errors.InvalidInput(field, f"{field} contains control characters")
+    return cleaned
+
+
+def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
+    """Like `required_text`, but blank means None."""
+    if value is None or not value.strip():
+        return None
+    return required_text(field, value, max_length=max_length)
+
+
+def email(value: str | None, *, field: str = "email") -> str:
+    cleaned = required_text(field, value, max_length=254)
+    if not _EMAIL.match(cleaned):
+        raise errors.InvalidInput(field, f"{field}: {cleaned!r} is not an email address")
+    return cleaned
+
+
+def count(field: str, value: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise errors.InvalidInput(field, f"{field} must be a whole number")
+    if value < minimum:
+        raise errors.InvalidInput(field, f"{field} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise errors.InvalidInput(field, f"{field} must be at most {maximum}, got {value}")
+    return value
+
+
+def slug(value: str, *, field: str = "slug") -> str:
+    cleaned = value.strip().lower()
+    if not _SLUG.match(cleaned) or len(cleaned) > 80:
+        raise errors.InvalidInput(
+            field, f"{field}: {value!r} must be lowercase letters, digits and single hyphens"
+        )
+    return cleaned
+
+
+def slugify(title: str, *, field: str) -> str:
+    """A URL slug made from a title: `La Locandiera (2026)` → `la-locandiera-2026`."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    made = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
+    if not made:
+        raise errors.InvalidInput(field, f"cannot make a slug from {title!r}: give --slug")
+    return made

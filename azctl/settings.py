@@ -1,0 +1,96 @@
+"""Configuration from `AZCTL_*` environment variables, with defaults that work on a fresh machine.
+
+The embedded default needs nothing set: the database is a SQLite file and mail goes to `.eml`
+files, both in the user data dir, and the HMAC key is generated there on first run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from functools import cached_property, lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of azctl; each field is read from `AZCTL_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="AZCTL_", frozen=True)
+
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("azctl")))
+    database_url: str | None = None
+    secret_key: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Rome"
+    confirm_ttl: timedelta = timedelta(hours=24)
+    max_party_size: int = Field(default=8, ge=1)
+    checkin_opens_before: timedelta = timedelta(hours=3)
+    checkin_closes_after: timedelta = timedelta(hours=4)
+    smtp_url: str | None = None
+    mail_from: str = "Box office <boxoffice@localhost>"
+    mail_dir: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'azctl.db'}"
+
+    @property
+    def effective_mail_dir(self) -> Path:
+        return self.mail_dir or self.data_dir / "mail"
+
+    @cached_property
+    def hmac_key(self) -> bytes:
+        """The key that token hashes are made with; generated into the data dir on first use."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Written aside and linked into place, so a second process starting at the same
+            # moment reads either no key or the whole key, never half of one.
+            draft = key_file.with_name(f".secret_key.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            try:
+                os.link(draft, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return key_file.read_text().strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; `reload_settings()` reads the environment again."""
+    return Settings()
+
+
+def reload_settings() -> Settings:
+    get_settings.cache_clear()
+    return get_settings()
