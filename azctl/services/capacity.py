@@ -131,6 +131,6 @@ def _check_fits(
                 f"cannot occupy {occupy} more seats: only {free} are free"
             )
         raise errors.CapacityConflict(
-            f"{total} seats would not hold the {confirmed} confirmed"
+            f"{capacity} + {additional} additional seats would not hold the {confirmed} confirmed"
             f" and {manual} manually occupied seats"
         )

@@ -321,3 +321,25 @@ def set_booking_enabled(session: Session, *, performance_id: int, enabled: bool)
         performance.is_booking_enabled = enabled
         performance.updated_at = utcnow()
         return performance
+
+
+def venue_dict(venue: Venue) -> dict[str, object]:
+    return {
+        "slug": venue.slug,
+        "id": venue.id,
+        "name": venue.name,
+        "city": venue.city,
+        "address": venue.address,
+        "notes": venue.notes,
+    }
+
+
+def show_dict(show: Show) -> dict[str, object]:
+    return {
+        "slug": show.slug,
+        "id": show.id,
+        "title": show.title,
+        "summary": show.summary,
+        "description": show.description,
+        "is_published": show.is_published,
+    }

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from azctl import db
 from azctl.models import OutboxMessage, OutboxStatus
-from azctl.services import times
+from azctl.services import times, validation
 
 MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=5)
@@ -171,3 +171,12 @@ def outbox_counts(session: Session) -> dict[str, int]:
     counts = {status.value: 0 for status in OutboxStatus}
     counts.update({status: int(number) for status, number in rows})
     return counts
+
+
+def queue_test_message(session: Session, *, to_address: str) -> OutboxMessage:
+    """A message that proves the mail path end to end (`azctl mail test`)."""
+    address = validation.email(to_address, field="address")
+    with db.write(session):
+        return queue_message(
+            session, kind="test", to_address=address, subject="azctl test message", context={}
+        )

@@ -1,0 +1,5 @@
+"""`python -m azctl`."""
+
+from azctl.main import main
+
+main()

@@ -1,0 +1,110 @@
+"""`azctl checkin`: the door's rules from the shell, the same service the TUI and HTTP use."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from azctl import db
+from azctl.commands.output import (
+    AsOption,
+    Column,
+    CsvOption,
+    JsonOption,
+    PerfOption,
+    emit_list,
+    print_json,
+    say,
+    when,
+)
+from azctl.services import checkin, staff
+from azctl.services.checkin import ScanOutcome
+
+app = typer.Typer(help="Check-ins: scan, manual, list, undo.", no_args_is_help=True)
+
+COLUMNS = [
+    Column("checked_in_at", "At", when, no_wrap=True),
+    Column("reference", "Reference"),
+    Column("party_size", "Seats", justify="right"),
+    Column("name", "Name"),
+    Column("checked_in_by", "By"),
+    Column("source", "How"),
+]
+
+
+def _acting(session: Session, username: str | None) -> staff.Staff | None:
+    return None if username is None else staff.active_staff(session, username=username)
+
+
+def _report(outcome: ScanOutcome, *, as_json: bool) -> None:
+    """Print the door's answer; exit 0 only when the party may come in."""
+    if as_json:
+        print_json(outcome.as_dict())
+    else:
+        say(f"{outcome.result.value}: {outcome.message}")
+    if not outcome.admitted:
+        raise typer.Exit(1)
+
+
+@app.command("scan")
+def scan(
+    text: Annotated[str, typer.Argument(help="What the scanner read: a token or a ticket URL.")],
+    perf: PerfOption,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check in a ticket; exits 0 for ok and 1 for every other result.
+
+    Example: azctl checkin scan https://tickets.example.org/t/7KQ4... --perf 12 --as anna
+    """
+    with db.session_scope() as session:
+        outcome = checkin.scan(session, text=text, performance_id=perf, staff=_acting(session, as_))
+    _report(outcome, as_json=as_json)
+
+
+@app.command("manual")
+def manual(
+    reference: Annotated[str, typer.Argument(help="The reservation's reference.")],
+    perf: PerfOption,
+    as_: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check in by reference, for a visitor without their QR code.
+
+    Example: azctl checkin manual AZ-7KQ4M2 --perf 12 --as anna
+    """
+    with db.session_scope() as session:
+        outcome = checkin.manual(
+            session, reference=reference, performance_id=perf, staff=_acting(session, as_)
+        )
+    _report(outcome, as_json=as_json)
+
+
+@app.command("list")
+def list_(perf: PerfOption, as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
+    """List who has checked in to a performance, in order of arrival.
+
+    Example: azctl checkin list --perf 12 --csv
+    """
+    with db.session_scope() as session:
+        rows = [row.as_dict() for row in checkin.list_check_ins(session, performance_id=perf)]
+    emit_list(rows, COLUMNS, as_json=as_json, as_csv=as_csv, title="Check-ins")
+
+
+@app.command("undo")
+def undo(
+    reference: Annotated[str, typer.Argument(help="The reservation's reference.")],
+    perf: PerfOption,
+    as_: AsOption = None,
+) -> None:
+    """Take back a mistaken check-in (logged like a scan).
+
+    Example: azctl checkin undo AZ-7KQ4M2 --perf 12 --as anna
+    """
+    with db.session_scope() as session:
+        reservation = checkin.undo(
+            session, reference=reference, performance_id=perf, staff=_acting(session, as_)
+        )
+    say(f"Undid the check-in of {reservation.reference}.")

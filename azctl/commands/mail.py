@@ -1,0 +1,66 @@
+"""`azctl mail`: delivering the outbox."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from azctl import db
+from azctl.commands.output import say, stderr
+from azctl.services import mail, outbox
+from azctl.settings import get_settings
+
+app = typer.Typer(help="Mail: send the outbox, send a test message.", no_args_is_help=True)
+
+
+def _send_once() -> outbox.SendReport:
+    with db.session_scope() as session:
+        return outbox.send_due(
+            session, transport=mail.transport_from_settings(), render=mail.render
+        )
+
+
+def _describe(report: outbox.SendReport) -> str:
+    return f"sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}"
+
+
+@app.command("send")
+def send(
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep sending as mail is queued, until Ctrl-C.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between looks at the outbox with --watch.", min=0.1)
+    ] = 5.0,
+) -> None:
+    """Deliver queued mail: by SMTP if AZCTL_SMTP_URL is set, else as .eml files.
+
+    Example: azctl mail send --watch
+    """
+    settings = get_settings()
+    where = (settings.smtp_url and "SMTP") or str(settings.effective_mail_dir)
+    if not watch:
+        say(f"Mail to {where}: {_describe(_send_once())}.")
+        return
+    stderr.print(f"Sending mail to {where} every {interval:g} s; Ctrl-C stops.")
+    try:
+        while True:
+            report = _send_once()
+            if report.sent or report.retrying or report.failed:
+                say(_describe(report))
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        stderr.print("Stopped.")
+
+
+@app.command("test")
+def test(address: Annotated[str, typer.Argument(help="Where to send the test message.")]) -> None:
+    """Queue a test message to ADDRESS and deliver the outbox now.
+
+    Example: azctl mail test me@example.org
+    """
+    with db.session_scope() as session:
+        outbox.queue_test_message(session, to_address=address)
+    say(f"Queued a test message to {address}; {_describe(_send_once())}.")

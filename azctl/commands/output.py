@@ -1,0 +1,126 @@
+"""The one way every command prints: a Rich table by default, `--json` or `--csv` on request.
+
+Data goes to stdout, diagnostics to stderr. JSON is one document with stable snake_case keys;
+timestamps in it are ISO 8601 with the theatre's offset.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")]
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="The staff member acting (recorded with the check-in).")
+]
+PerfOption = Annotated[int, typer.Option("--perf", help="The performance id.")]
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def when(value: Any) -> str:
+    """An ISO timestamp as staff read it: `Sat 12 Dec 20:30` (with the year if not this one)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(str(value))
+    if moment.year != datetime.now(moment.tzinfo).year:
+        return moment.strftime("%a %d %b %Y %H:%M")
+    return moment.strftime("%a %d %b %H:%M")
+
+
+def yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    render: Callable[[Any], str] = lambda value: "" if value is None else str(value)
+    justify: str = "left"
+    no_wrap: bool = False
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_list(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column],
+    *,
+    as_json: bool = False,
+    as_csv: bool = False,
+    title: str | None = None,
+) -> None:
+    if as_json and as_csv:
+        raise typer.BadParameter("give --json or --csv, not both")
+    if as_json:
+        print_json(list(rows))
+        return
+    if as_csv:
+        buffer = io.StringIO()
+        keys = list(rows[0]) if rows else [column.key for column in columns]
+        writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    if not rows:
+        stderr.print(f"No {title.lower() if title else 'rows'}.")
+        return
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(
+            column.header,
+            justify=column.justify,  # type: ignore[arg-type]
+            no_wrap=column.no_wrap,
+        )
+    for row in rows:
+        table.add_row(*(column.render(row.get(column.key)) for column in columns))
+    stdout.print(table)
+
+
+def emit_record(
+    record: dict[str, Any], *, key: str, as_json: bool = False, title: str | None = None
+) -> None:
+    """One record: its `key` value alone on the first line (for scripts), then its fields."""
+    if as_json:
+        print_json(record)
+        return
+    typer.echo(str(record[key]))
+    table = Table(show_header=False, title=title, title_justify="left", box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in record.items():
+        if name != key:
+            table.add_row(name.replace("_", " "), _cell(name, value))
+    stdout.print(table)
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{part} {number}" for part, number in value.items())
+    if name.endswith("_at"):
+        return when(value)
+    return str(value)
+
+
+def say(message: str) -> None:
+    """A line of plain result text on stdout."""
+    typer.echo(message)

@@ -1,0 +1,265 @@
+"""`azctl perf`: performances, their seats and whether they take bookings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from azctl import db
+from azctl.commands.output import (
+    Column,
+    JsonOption,
+    emit_list,
+    emit_record,
+    say,
+    stderr,
+    when,
+    yes_no,
+)
+from azctl.services import booking, capacity, catalog, reports, times
+
+app = typer.Typer(
+    help="Performances: add, schedule, list, show, capacity, open, close, cancel.",
+    no_args_is_help=True,
+)
+
+COLUMNS = [
+    Column("id", "Id", justify="right", no_wrap=True),
+    Column("starts_at", "Starts", when, no_wrap=True),
+    Column("show_title", "Show"),
+    Column("venue_name", "Venue"),
+    Column("confirmed_seats", "Confirmed", justify="right"),
+    Column("available_seats", "Free", justify="right"),
+    Column("checked_in_seats", "In", justify="right"),
+    Column("is_booking_enabled", "Booking", yes_no),
+]
+IdArgument = Annotated[int, typer.Argument(help="The performance id.")]
+CapacityOption = Annotated[int, typer.Option("--capacity", help="Seats in the room.")]
+AdditionalOption = Annotated[int, typer.Option("--additional", help="Extra seats made available.")]
+ManualOption = Annotated[int, typer.Option("--manual", help="Seats held outside public booking.")]
+OpensOption = Annotated[
+    int | None,
+    typer.Option("--checkin-opens", help="Door opens this many minutes before the start."),
+]
+ClosesOption = Annotated[
+    int | None,
+    typer.Option("--checkin-closes", help="Door closes this many minutes after the start."),
+]
+
+
+def _print_summary(performance_id: int, *, as_json: bool) -> None:
+    with db.session_scope() as session:
+        summary = reports.performance_summary(session, performance_id=performance_id)
+    emit_record(summary.as_dict(), key="id", as_json=as_json, title=summary.label)
+
+
+@app.command("add")
+def add(
+    show_slug: Annotated[str, typer.Argument(help="The show's slug.")],
+    venue_slug: Annotated[str, typer.Argument(help="The venue's slug.")],
+    at: Annotated[str, typer.Option("--at", help="Start, 'YYYY-MM-DD HH:MM' local time.")],
+    room_capacity: CapacityOption,
+    additional: AdditionalOption = 0,
+    manual: ManualOption = 0,
+    checkin_opens: OpensOption = None,
+    checkin_closes: ClosesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add one performance; prints its id first.
+
+    Example: azctl perf add la-locandiera teatro-studio --at "2026-12-12 20:30" --capacity 99
+    """
+    with db.session_scope() as session:
+        performance = catalog.add_performance(
+            session,
+            show_slug=show_slug,
+            venue_slug=venue_slug,
+            starts_at=times.parse_local_datetime(at, field="--at"),
+            room_capacity=room_capacity,
+            additional_seats=additional,
+            manually_occupied_seats=manual,
+            checkin_opens_before_minutes=checkin_opens,
+            checkin_closes_after_minutes=checkin_closes,
+        )
+    assert performance.id is not None
+    _print_summary(performance.id, as_json=as_json)
+
+
+@app.command("schedule")
+def schedule(
+    show_slug: Annotated[str, typer.Argument(help="The show's slug.")],
+    venue_slug: Annotated[str, typer.Argument(help="The venue's slug.")],
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    days: Annotated[str, typer.Option("--days", help="Weekdays, e.g. thu,fri,sat.")],
+    at: Annotated[str, typer.Option("--time", help="Start time, HH:MM local.")],
+    room_capacity: CapacityOption,
+    additional: AdditionalOption = 0,
+    manual: ManualOption = 0,
+    checkin_opens: OpensOption = None,
+    checkin_closes: ClosesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a run of performances: every chosen weekday between two dates, all or none.
+
+    Example: azctl perf schedule la-locandiera teatro-studio --from 2026-12-01 --to 2026-12-20
+    --days thu,fri,sat --time 20:30 --capacity 99
+    """
+    first_day = times.parse_date(first, field="--from")
+    last_day = times.parse_date(last, field="--to")
+    weekdays = catalog.parse_weekdays(days)
+    clock = times.parse_clock(at, field="--time")
+    with db.session_scope() as session:
+        created = catalog.schedule_performances(
+            session,
+            show_slug=show_slug,
+            venue_slug=venue_slug,
+            first_day=first_day,
+            last_day=last_day,
+            weekdays=weekdays,
+            at=clock,
+            room_capacity=room_capacity,
+            additional_seats=additional,
+            manually_occupied_seats=manual,
+            checkin_opens_before_minutes=checkin_opens,
+            checkin_closes_after_minutes=checkin_closes,
+        )
+        ids = {performance.id for performance in created}
+        rows = [
+            summary.as_dict()
+            for summary in reports.list_performances(session, show_slug=show_slug)
+            if summary.performance.id in ids
+        ]
+    emit_list(rows, COLUMNS, as_json=as_json, title="Scheduled performances")
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    if text.strip().lower() == "today":
+        return times.to_local(times.now_utc()).date()
+    return times.parse_date(text, field="--day")
+
+
+@app.command("list")
+def list_(
+    show: Annotated[str | None, typer.Option("--show", help="Only this show (slug).")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="Only this venue (slug).")] = None,
+    day: Annotated[
+        str | None, typer.Option("--day", help="Only this day: YYYY-MM-DD or 'today'.")
+    ] = None,
+    upcoming: Annotated[
+        bool, typer.Option("--upcoming", help="Only performances yet to start.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List performances in start order, with their seats.
+
+    Example: azctl perf list --day today
+    """
+    with db.session_scope() as session:
+        rows = [
+            summary.as_dict()
+            for summary in reports.list_performances(
+                session,
+                show_slug=show,
+                venue_slug=venue,
+                on_day=_day(day),
+                upcoming_from=times.now_utc() if upcoming else None,
+            )
+        ]
+    emit_list(rows, COLUMNS, as_json=as_json, title="Performances")
+
+
+@app.command("show")
+def show(performance_id: IdArgument, as_json: JsonOption = False) -> None:
+    """Show one performance: seats confirmed, free and checked in, and the door's window.
+
+    Example: azctl perf show 12 --json
+    """
+    _print_summary(performance_id, as_json=as_json)
+
+
+def _occupy(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected +N or -N, got {text!r}", param_hint="--occupy"
+        ) from None
+
+
+@app.command("capacity")
+def capacity_(
+    performance_id: IdArgument,
+    room_capacity: Annotated[
+        int | None, typer.Option("--capacity", help="Seats in the room.")
+    ] = None,
+    additional: Annotated[int | None, typer.Option("--additional", help="Extra seats.")] = None,
+    manual: Annotated[
+        int | None, typer.Option("--manual", help="Set the seats held outside booking.")
+    ] = None,
+    occupy: Annotated[
+        str | None, typer.Option("--occupy", help="+N or -N seats sold or freed at the door.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change seats under the performance lock; never below what is confirmed.
+
+    Example: azctl perf capacity 12 --occupy +2
+    """
+    with db.session_scope() as session:
+        capacity.change_capacity(
+            session,
+            performance_id=performance_id,
+            room_capacity=room_capacity,
+            additional_seats=additional,
+            manually_occupied_seats=manual,
+            occupy=_occupy(occupy),
+        )
+    _print_summary(performance_id, as_json=as_json)
+
+
+@app.command("open")
+def open_(performance_id: IdArgument, as_json: JsonOption = False) -> None:
+    """Open public booking for a performance.
+
+    Example: azctl perf open 12
+    """
+    with db.session_scope() as session:
+        catalog.set_booking_enabled(session, performance_id=performance_id, enabled=True)
+    _print_summary(performance_id, as_json=as_json)
+
+
+@app.command("close")
+def close(performance_id: IdArgument, as_json: JsonOption = False) -> None:
+    """Close public booking; pending reservations can no longer be confirmed.
+
+    Example: azctl perf close 12
+    """
+    with db.session_scope() as session:
+        catalog.set_booking_enabled(session, performance_id=performance_id, enabled=False)
+    _print_summary(performance_id, as_json=as_json)
+
+
+@app.command("cancel")
+def cancel(
+    performance_id: IdArgument,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Cancel a performance and all its bookings; every visitor is told by mail.
+
+    Example: azctl perf cancel 12 --yes
+    """
+    with db.session_scope() as session:
+        label = reports.performance_summary(session, performance_id=performance_id).label
+    if not yes and not typer.confirm(f"Cancel {label} and all its bookings?", err=True):
+        stderr.print("Nothing changed.")
+        raise typer.Exit(1)
+    with db.session_scope() as session:
+        count = booking.cancel_performance(session, performance_id=performance_id)
+    say(f"Cancelled performance {performance_id} ({label}) and {count} bookings.")

@@ -1,0 +1,99 @@
+"""The composition root: the `azctl` command, its sub-apps, and the one place errors are shown.
+
+Only this module joins the front ends; they never import one another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from azctl import db, errors
+from azctl.commands import checkin, database, mail, output, perf, res, show, staff, venue
+from azctl.services import demo as demo_service
+from azctl.settings import reload_settings
+
+
+class AzctlGroup(typer.core.TyperGroup):
+    """Turns every domain error into one line on stderr and exit 1 (2 for configuration)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except errors.AzctlError as exc:
+            output.stderr.print(f"Error: {exc.message}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"AZCTL_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+                for error in exc.errors()
+            )
+            output.stderr.print(f"Configuration error: {problems}", markup=False)
+            raise typer.Exit(2) from None
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            output.stderr.print(f"Error: the database is unavailable: {reason}", markup=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=AzctlGroup,
+    name="azctl",
+    help="azctl: the box office of a small theatre company.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root() -> None:
+    """Venues, shows, performances, reservations, the door and mail, from the shell.
+
+    Settings come from AZCTL_* environment variables; with none set, data lives in a SQLite
+    file in your user data dir and mail is written as .eml files beside it.
+    """
+    # Each invocation reads the environment afresh (CliRunner changes it between calls).
+    reload_settings()
+    db.dispose_engines()
+
+
+app.add_typer(database.app, name="db")
+app.add_typer(venue.app, name="venue")
+app.add_typer(show.app, name="show")
+app.add_typer(perf.app, name="perf")
+app.add_typer(res.app, name="res")
+app.add_typer(checkin.app, name="checkin")
+app.add_typer(staff.app, name="staff")
+app.add_typer(mail.app, name="mail")
+
+
+@app.command("demo")
+def demo() -> None:
+    """Fill the database with a sample season and print what was made.
+
+    Example: azctl demo && azctl perf list
+    """
+    with db.session_scope() as session:
+        report = demo_service.load_demo(session)
+    for line in report.lines:
+        output.say(line)
+    if report.already_loaded:
+        return
+    output.say("")
+    output.say(f"Tonight's door:   azctl perf show {report.tonight_id}")
+    output.say(
+        f"Scan a ticket:    azctl checkin scan {report.ticket_token}"
+        f" --perf {report.tonight_id} --as anna"
+    )
+    output.say(f"Anna's API token: {report.staff_token} (shown once)")
+    output.say("Queued mail:      azctl mail send")
+
+
+def main() -> None:
+    app()
