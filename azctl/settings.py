@@ -7,6 +7,7 @@ files, both in the user data dir, and the HMAC key is generated there on first r
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from functools import cached_property, lru_cache
@@ -16,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class Settings(BaseSettings):
@@ -35,6 +39,16 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "Box office <boxoffice@localhost>"
     mail_dir: Path | None = None
+
+    @field_validator("confirm_ttl", "checkin_opens_before", "checkin_closes_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        """Seconds (`86400`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""
+        if isinstance(value, str):
+            match = _DURATION.fullmatch(value.strip().lower())
+            if match:
+                return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2] or "s"])
+        return value
 
     @field_validator("timezone")
     @classmethod

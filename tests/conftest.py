@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel
 from azctl import db
 from azctl.models import Performance
 from azctl.services import booking, catalog, times
-from azctl.settings import reload_settings
+from azctl.settings import get_settings, reload_settings
 
 PG_URL = os.environ.get("AZCTL_TEST_DATABASE_URL")
 PG_MISSING = (
@@ -39,7 +39,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     reload_settings()
     yield data_dir
     db.dispose_engines()
-    reload_settings()
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -56,18 +56,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
-    """The throwaway PostgreSQL database, emptied and migrated once per run."""
+    """The throwaway PostgreSQL database, in a schema of this run's own, migrated once.
+
+    A schema per run lets two test runs share one database without touching each other.
+    """
     if not PG_URL:
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true but AZCTL_TEST_DATABASE_URL is not set")
         pytest.skip(PG_MISSING)
-    engine = db.create_engine(PG_URL, pool_size=50, max_overflow=10)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
+    schema = f"azctl_test_{os.getpid()}"
+    admin = db.create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = db.create_engine(
+        url.render_as_string(hide_password=False), pool_size=50, max_overflow=10
+    )
     db.migrate(engine)
     yield engine
     engine.dispose()
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    admin.dispose()
 
 
 def _truncate(engine: Engine) -> None:
@@ -115,7 +126,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def make_performance(session: Session) -> Callable[..., Performance]:
-    """Creates a performance of a published show (made on first use) starting `starts_in` from now."""
+    """Makes performances of a published show (created on first use), `starts_in` from now."""
     made: dict[str, str] = {}
 
     def make(
@@ -151,7 +162,9 @@ def make_performance(session: Session) -> Callable[..., Performance]:
 def book(session: Session) -> Callable[..., booking.SubmittedBooking]:
     counter = iter(range(1, 100000))
 
-    def make(performance: Performance, party_size: int = 2, **fields: str) -> booking.SubmittedBooking:
+    def make(
+        performance: Performance, party_size: int = 2, **fields: str
+    ) -> booking.SubmittedBooking:
         number = next(counter)
         assert performance.id is not None
         return booking.submit_booking(
@@ -170,7 +183,9 @@ def book(session: Session) -> Callable[..., booking.SubmittedBooking]:
 def confirmed(
     session: Session, book: Callable[..., booking.SubmittedBooking]
 ) -> Callable[..., booking.ConfirmedBooking]:
-    def make(performance: Performance, party_size: int = 2, **fields: str) -> booking.ConfirmedBooking:
+    def make(
+        performance: Performance, party_size: int = 2, **fields: str
+    ) -> booking.ConfirmedBooking:
         submitted = book(performance, party_size, **fields)
         return booking.confirm_booking(session, token=submitted.confirm_token)
 
