@@ -224,15 +224,19 @@ def capacity_(
     _print_summary(performance_id, as_json=as_json)
 
 
+def _set_booking(performance_id: int, *, enabled: bool, as_json: bool) -> None:
+    with db.session_scope() as session:
+        catalog.set_booking_enabled(session, performance_id=performance_id, enabled=enabled)
+    _print_summary(performance_id, as_json=as_json)
+
+
 @app.command("open")
 def open_(performance_id: IdArgument, as_json: JsonOption = False) -> None:
     """Open public booking for a performance.
 
     Example: azctl perf open 12
     """
-    with db.session_scope() as session:
-        catalog.set_booking_enabled(session, performance_id=performance_id, enabled=True)
-    _print_summary(performance_id, as_json=as_json)
+    _set_booking(performance_id, enabled=True, as_json=as_json)
 
 
 @app.command("close")
@@ -241,9 +245,7 @@ def close(performance_id: IdArgument, as_json: JsonOption = False) -> None:
 
     Example: azctl perf close 12
     """
-    with db.session_scope() as session:
-        catalog.set_booking_enabled(session, performance_id=performance_id, enabled=False)
-    _print_summary(performance_id, as_json=as_json)
+    _set_booking(performance_id, enabled=False, as_json=as_json)
 
 
 @app.command("cancel")

@@ -318,15 +318,35 @@ def _cancel(
     checked_in = session.exec(select(CheckIn.id).where(CheckIn.reservation_id == reservation.id))
     if checked_in.first() is not None:
         raise errors.InvalidState(f"{reservation.reference} has already checked in")
+    _mark_cancelled(
+        session,
+        reservation,
+        summary,
+        now,
+        kind="cancelled",
+        subject=f"Booking {reservation.reference} cancelled: {summary.show.title}",
+    )
+
+
+def _mark_cancelled(
+    session: Session,
+    reservation: Reservation,
+    summary: reports.PerformanceSummary,
+    now: datetime,
+    *,
+    kind: str,
+    subject: str,
+) -> None:
+    """Cancel, void every token of the reservation, and tell the visitor."""
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.updated_at = now
     _revoke_tokens(session, reservation, tuple(TokenPurpose), now)
     outbox.queue_message(
         session,
-        kind="cancelled",
+        kind=kind,
         to_address=reservation.email,
-        subject=f"Booking {reservation.reference} cancelled: {summary.show.title}",
+        subject=subject,
         context=_mail_context(reservation, summary),
         reservation_id=reservation.id,
     )
@@ -456,17 +476,13 @@ def cancel_performance(
             )
         )
         for reservation in open_bookings:
-            reservation.status = ReservationStatus.CANCELLED
-            reservation.cancelled_at = now
-            reservation.updated_at = now
-            _revoke_tokens(session, reservation, tuple(TokenPurpose), now)
-            outbox.queue_message(
+            _mark_cancelled(
                 session,
+                reservation,
+                summary,
+                now,
                 kind="performance_cancelled",
-                to_address=reservation.email,
                 subject=f"Cancelled: {summary.label}",
-                context=_mail_context(reservation, summary),
-                reservation_id=reservation.id,
             )
         performance.cancelled_at = now
         performance.is_booking_enabled = False

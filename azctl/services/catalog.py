@@ -15,6 +15,7 @@ from azctl.services import times, validation
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _Record = TypeVar("_Record", bound=SQLModel)
+_Sluggable = TypeVar("_Sluggable", Venue, Show)
 
 
 def _flush(session: Session, record: _Record, *, clash: str) -> _Record:
@@ -65,11 +66,21 @@ def list_venues(session: Session) -> list[Venue]:
     return list(session.exec(select(Venue).order_by(Venue.name)))
 
 
+def _by_slug(session: Session, table: type[_Sluggable], slug: str) -> _Sluggable:
+    found = session.exec(select(table).where(table.slug == slug.strip().lower())).first()
+    if found is None:
+        raise errors.NotFound(f"no {table.__name__.lower()} with slug {slug!r}")
+    return found
+
+
+def _change_slug(session: Session, record: Venue | Show, new_slug: str | None) -> None:
+    if new_slug is not None and validation.slug(new_slug) != record.slug:
+        _refuse_taken_slug(session, type(record), validation.slug(new_slug))
+        record.slug = validation.slug(new_slug)
+
+
 def get_venue(session: Session, *, slug: str) -> Venue:
-    venue = session.exec(select(Venue).where(Venue.slug == slug.strip().lower())).first()
-    if venue is None:
-        raise errors.NotFound(f"no venue with slug {slug!r}")
-    return venue
+    return _by_slug(session, Venue, slug)
 
 
 def edit_venue(
@@ -93,9 +104,7 @@ def edit_venue(
             venue.address = validation.optional_text("address", address, max_length=300)
         if notes is not None:
             venue.notes = validation.optional_text("notes", notes, max_length=2000)
-        if new_slug is not None and validation.slug(new_slug) != venue.slug:
-            _refuse_taken_slug(session, Venue, validation.slug(new_slug))
-            venue.slug = validation.slug(new_slug)
+        _change_slug(session, venue, new_slug)
         venue.updated_at = utcnow()
         return _flush(session, venue, clash=f"a venue with slug {venue.slug!r} already exists")
 
@@ -130,10 +139,7 @@ def list_shows(session: Session, *, published_only: bool = False) -> list[Show]:
 
 
 def get_show(session: Session, *, slug: str) -> Show:
-    show = session.exec(select(Show).where(Show.slug == slug.strip().lower())).first()
-    if show is None:
-        raise errors.NotFound(f"no show with slug {slug!r}")
-    return show
+    return _by_slug(session, Show, slug)
 
 
 def edit_show(
@@ -156,9 +162,7 @@ def edit_show(
             show.description = validation.optional_text(
                 "description", description, max_length=10000
             )
-        if new_slug is not None and validation.slug(new_slug) != show.slug:
-            _refuse_taken_slug(session, Show, validation.slug(new_slug))
-            show.slug = validation.slug(new_slug)
+        _change_slug(session, show, new_slug)
         show.updated_at = utcnow()
         return _flush(session, show, clash=f"a show with slug {show.slug!r} already exists")
 
