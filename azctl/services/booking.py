@@ -337,11 +337,14 @@ def _mark_cancelled(
     kind: str,
     subject: str,
 ) -> None:
-    """Cancel, void every token of the reservation, and tell the visitor."""
+    """Cancel and tell the visitor.
+
+    The tokens are left as they are, so a link or ticket used later is answered for what it is
+    (`token_used`, `not_confirmed`), not as if it had never existed.
+    """
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.updated_at = now
-    _revoke_tokens(session, reservation, tuple(TokenPurpose), now)
     outbox.queue_message(
         session,
         kind=kind,

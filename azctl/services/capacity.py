@@ -97,6 +97,8 @@ def change_capacity(
     ):
         if value is not None:
             validation.count(field, value)
+    if occupy is not None:
+        validation.whole_number("occupy", occupy)
     with db.write(session):
         performance = db.lock_performance(session, performance_id)
         counts = seat_counts(session, performance=performance)

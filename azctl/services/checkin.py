@@ -140,6 +140,15 @@ def _judge(
     booked = session.get(Performance, reservation.performance_id)
     assert booked is not None
     ticket = {"reference": reservation.reference, "party_size": reservation.party_size}
+    if booked.cancelled_at is not None:
+        label = _label(session, booked)
+        return ScanOutcome(
+            ScanResult.PERFORMANCE_CANCELLED,
+            f"PERFORMANCE CANCELLED: {label}",
+            performance_id=booked.id,
+            performance_label=label,
+            **ticket,
+        )
     if reservation.status != ReservationStatus.CONFIRMED:
         return ScanOutcome(
             ScanResult.NOT_CONFIRMED,
@@ -155,8 +164,6 @@ def _judge(
             performance_label=label,
             **ticket,
         )
-    if door.cancelled_at is not None:
-        return ScanOutcome(ScanResult.PERFORMANCE_CANCELLED, "PERFORMANCE CANCELLED", **ticket)
     existing = session.exec(
         select(CheckIn.id).where(CheckIn.reservation_id == reservation.id)
     ).first()
@@ -323,7 +330,19 @@ def manual(
     now = now or times.now_utc()
     with db.write(session):
         door = _door(session, performance_id)
-        reservation = get_reservation(session, reference=reference, lock=True)
+        try:
+            reservation = get_reservation(session, reference=reference, lock=True)
+        except errors.NotFound:
+            _log(
+                session,
+                performance_id=performance_id,
+                result=ScanResult.UNKNOWN_TOKEN,
+                source=CheckInSource.MANUAL,
+                staff=staff,
+                now=now,
+            )
+            session.commit()
+            raise
         return _admit(
             session,
             reservation=reservation,

@@ -94,7 +94,9 @@ def authenticate(session: Session, *, token: str | None) -> Staff:
     if canonical is None:
         raise errors.Unauthorized("a staff API token is required")
     member = session.exec(
-        select(Staff).where(Staff.api_token_hash == tokens.hash_token(canonical))
+        select(Staff)
+        .where(Staff.api_token_hash == tokens.hash_token(canonical))
+        .execution_options(populate_existing=True)
     ).first()
     if member is None or not member.is_active:
         raise errors.Unauthorized("this staff API token is not valid")

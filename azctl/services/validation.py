@@ -38,9 +38,15 @@ def email(value: str | None, *, field: str = "email") -> str:
     return cleaned
 
 
-def count(field: str, value: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+def whole_number(field: str, value: object) -> int:
+    """An int, and not a bool, float or numeric string passed where a count belongs."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.InvalidInput(field, f"{field} must be a whole number")
+        raise errors.InvalidInput(field, f"{field} must be a whole number, got {value!r}")
+    return value
+
+
+def count(field: str, value: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    whole_number(field, value)
     if value < minimum:
         raise errors.InvalidInput(field, f"{field} must be at least {minimum}, got {value}")
     if maximum is not None and value > maximum:
