@@ -5,9 +5,9 @@ Only this module joins the front ends; they never import one another.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-import click
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
@@ -19,9 +19,26 @@ from azctl.settings import reload_settings
 
 
 class AzctlGroup(typer.core.TyperGroup):
-    """Turns every domain error into one line on stderr and exit 1 (2 for configuration)."""
+    """Turns every error into one line on stderr: exit 1 for a refusal, 2 for usage or
+    configuration. Nothing else reaches the user as a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            outcome = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.TyperException as exc:  # Click's usage errors, as Typer ships them
+            outcome = exc.exit_code
+            message = exc.format_message().strip()
+            # A noun without a verb has already had its help printed, and carries no message.
+            if message:
+                output.stderr.print(f"Error: {message}", markup=False)
+        except typer.Abort:
+            output.stderr.print("Aborted.")
+            outcome = 1
+        if not standalone_mode:
+            return outcome
+        sys.exit(outcome if isinstance(outcome, int) else 0)
+
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except errors.AzctlError as exc:
@@ -37,6 +54,10 @@ class AzctlGroup(typer.core.TyperGroup):
         except OperationalError as exc:
             reason = str(exc.orig or exc).strip().splitlines()[0]
             output.stderr.print(f"Error: the database is unavailable: {reason}", markup=False)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            output.stderr.print(f"Error: cannot use{where}: {exc.strerror or exc}", markup=False)
             raise typer.Exit(1) from None
 
 

@@ -12,9 +12,11 @@ import secrets
 from datetime import timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+import sqlalchemy as sa
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -48,6 +50,29 @@ class Settings(BaseSettings):
             match = _DURATION.fullmatch(value.strip().lower())
             if match:
                 return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2] or "s"])
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            backend = sa.make_url(value).get_backend_name()
+        except sa.exc.ArgumentError:
+            raise ValueError("not a database URL") from None
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _usable_smtp(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ValueError("use smtp://[USER:PASSWORD@]HOST[:PORT][?starttls=1] or smtps://…")
         return value
 
     @field_validator("timezone")

@@ -90,7 +90,14 @@ def list_(perf: PerfOption, as_json: JsonOption = False, as_csv: CsvOption = Fal
     """
     with db.session_scope() as session:
         rows = [row.as_dict() for row in checkin.list_check_ins(session, performance_id=perf)]
-    emit_list(rows, COLUMNS, as_json=as_json, as_csv=as_csv, title="Check-ins")
+    emit_list(
+        rows,
+        COLUMNS,
+        as_json=as_json,
+        as_csv=as_csv,
+        title="Check-ins",
+        fields=checkin.CheckInRow.FIELDS,
+    )
 
 
 @app.command("undo")

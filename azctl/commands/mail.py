@@ -7,18 +7,19 @@ from typing import Annotated
 
 import typer
 
-from azctl import db
+from azctl import db, errors
 from azctl.commands.output import say, stderr
+from azctl.models import OutboxStatus
 from azctl.services import mail, outbox
 from azctl.settings import get_settings
 
 app = typer.Typer(help="Mail: send the outbox, send a test message.", no_args_is_help=True)
 
 
-def _send_once() -> outbox.SendReport:
+def _send_once(transport: outbox.Transport | None = None) -> outbox.SendReport:
     with db.session_scope() as session:
         return outbox.send_due(
-            session, transport=mail.transport_from_settings(), render=mail.render
+            session, transport=transport or mail.transport_from_settings(), render=mail.render
         )
 
 
@@ -61,6 +62,15 @@ def test(address: Annotated[str, typer.Argument(help="Where to send the test mes
 
     Example: azctl mail test me@example.org
     """
+    transport = mail.transport_from_settings()
     with db.session_scope() as session:
-        outbox.queue_test_message(session, to_address=address)
-    say(f"Queued a test message to {address}; {_describe(_send_once())}.")
+        message = outbox.queue_test_message(session, to_address=address)
+    report = _send_once(transport)
+    with db.session_scope() as session:
+        delivered = outbox.get_message(session, message_id=message.id or 0)
+    if delivered.status != OutboxStatus.SENT:
+        raise errors.Unavailable(
+            f"the test message to {address} could not be delivered ({delivered.last_error});"
+            " it stays queued and will be retried"
+        )
+    say(f"Delivered a test message to {address}; {_describe(report)}.")

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -23,7 +24,10 @@ CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header 
 AsOption = Annotated[
     str | None, typer.Option("--as", help="The staff member acting (recorded with the check-in).")
 ]
-PerfOption = Annotated[int, typer.Option("--perf", help="The performance id.")]
+# Ids and seat counts are bounded here so that a number no database column holds is a usage
+# error, not a failure deep inside the driver.
+MAX_ID = 2**31 - 1
+PerfOption = Annotated[int, typer.Option("--perf", help="The performance id.", min=1, max=MAX_ID)]
 
 stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -63,7 +67,9 @@ def emit_list(
     as_json: bool = False,
     as_csv: bool = False,
     title: str | None = None,
+    fields: Sequence[str] = (),
 ) -> None:
+    """A list of records; `fields` is the CSV header, the same whether or not there are rows."""
     if as_json and as_csv:
         raise typer.BadParameter("give --json or --csv, not both")
     if as_json:
@@ -71,8 +77,7 @@ def emit_list(
         return
     if as_csv:
         buffer = io.StringIO()
-        keys = list(rows[0]) if rows else [column.key for column in columns]
-        writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         typer.echo(buffer.getvalue(), nl=False)
@@ -80,7 +85,7 @@ def emit_list(
     if not rows:
         stderr.print(f"No {title.lower() if title else 'rows'}.")
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title) if title else None, title_justify="left")
     for column in columns:
         table.add_column(
             column.header,
@@ -88,7 +93,7 @@ def emit_list(
             no_wrap=column.no_wrap,
         )
     for row in rows:
-        table.add_row(*(column.render(row.get(column.key)) for column in columns))
+        table.add_row(*(escape(column.render(row.get(column.key))) for column in columns))
     stdout.print(table)
 
 
@@ -100,12 +105,14 @@ def emit_record(
         print_json(record)
         return
     typer.echo(str(record[key]))
-    table = Table(show_header=False, title=title, title_justify="left", box=None)
+    table = Table(
+        show_header=False, title=escape(title) if title else None, title_justify="left", box=None
+    )
     table.add_column(style="bold")
     table.add_column()
     for name, value in record.items():
         if name != key:
-            table.add_row(name.replace("_", " "), _cell(name, value))
+            table.add_row(name.replace("_", " "), escape(_cell(name, value)))
     stdout.print(table)
 
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from azctl import db
+from azctl import db, errors
 from azctl.commands.output import (
+    MAX_ID,
     Column,
     JsonOption,
     emit_list,
@@ -16,7 +17,6 @@ from azctl.commands.output import (
     say,
     stderr,
     when,
-    yes_no,
 )
 from azctl.services import booking, capacity, catalog, reports, times
 
@@ -33,9 +33,9 @@ COLUMNS = [
     Column("confirmed_seats", "Confirmed", justify="right"),
     Column("available_seats", "Free", justify="right"),
     Column("checked_in_seats", "In", justify="right"),
-    Column("is_booking_enabled", "Booking", yes_no),
+    Column("booking", "Booking"),
 ]
-IdArgument = Annotated[int, typer.Argument(help="The performance id.")]
+IdArgument = Annotated[int, typer.Argument(help="The performance id.", min=1, max=MAX_ID)]
 CapacityOption = Annotated[int, typer.Option("--capacity", help="Seats in the room.")]
 AdditionalOption = Annotated[int, typer.Option("--additional", help="Extra seats made available.")]
 ManualOption = Annotated[int, typer.Option("--manual", help="Seats held outside public booking.")]
@@ -188,9 +188,7 @@ def _occupy(text: str | None) -> int | None:
     try:
         return int(text.strip())
     except ValueError:
-        raise typer.BadParameter(
-            f"expected +N or -N, got {text!r}", param_hint="--occupy"
-        ) from None
+        raise errors.InvalidInput("occupy", f"--occupy: expected +N or -N, got {text!r}") from None
 
 
 @app.command("capacity")
@@ -248,6 +246,13 @@ def close(performance_id: IdArgument, as_json: JsonOption = False) -> None:
     _set_booking(performance_id, enabled=False, as_json=as_json)
 
 
+def _confirmed(question: str) -> bool:
+    """Ask on stderr and read the answer from stdin, so stdout carries only the result."""
+    stderr.print(f"{question} [y/N] ", end="", markup=False)
+    answer = typer.get_text_stream("stdin").readline()
+    return answer.strip().lower() in {"y", "yes"}
+
+
 @app.command("cancel")
 def cancel(
     performance_id: IdArgument,
@@ -259,7 +264,7 @@ def cancel(
     """
     with db.session_scope() as session:
         label = reports.performance_summary(session, performance_id=performance_id).label
-    if not yes and not typer.confirm(f"Cancel {label} and all its bookings?", err=True):
+    if not yes and not _confirmed(f"Cancel {label} and all its bookings?"):
         stderr.print("Nothing changed.")
         raise typer.Exit(1)
     with db.session_scope() as session:

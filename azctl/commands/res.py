@@ -59,7 +59,14 @@ def list_(
                 session, performance_id=perf, status=status, search=search
             )
         ]
-    emit_list(rows, COLUMNS, as_json=as_json, as_csv=as_csv, title="Reservations")
+    emit_list(
+        rows,
+        COLUMNS,
+        as_json=as_json,
+        as_csv=as_csv,
+        title="Reservations",
+        fields=booking.ReservationRow.FIELDS,
+    )
 
 
 @app.command("show")
@@ -81,7 +88,10 @@ def cancel(reference: ReferenceArgument) -> None:
     """
     with db.session_scope() as session:
         reservation = booking.cancel_reservation(session, reference=reference)
-    say(f"Cancelled {reservation.reference} ({reservation.party_size} seats freed if confirmed).")
+    if reservation.confirmed_at is not None:
+        say(f"Cancelled {reservation.reference}: {reservation.party_size} seats are free again.")
+    else:
+        say(f"Cancelled {reservation.reference} (it was not yet confirmed, so held no seats).")
 
 
 @app.command("resend")

@@ -30,6 +30,9 @@ COLUMNS = [
 UsernameArgument = Annotated[str, typer.Argument(help="The staff member's username.")]
 
 
+FIELDS = ("username", "id", "display_name", "role", "is_active")
+
+
 def _row(member: staff.Staff) -> dict[str, object]:
     return {
         "username": member.username,
@@ -66,7 +69,7 @@ def list_(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
     """
     with db.session_scope() as session:
         rows = [_row(member) for member in staff.list_staff(session)]
-    emit_list(rows, COLUMNS, as_json=as_json, as_csv=as_csv, title="Staff")
+    emit_list(rows, COLUMNS, as_json=as_json, as_csv=as_csv, title="Staff", fields=FIELDS)
 
 
 @app.command("disable")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -503,6 +503,25 @@ class ReservationRow:
     performance: Performance
     checked_in_at: datetime | None
 
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "reference",
+        "status",
+        "checked_in",
+        "checked_in_at",
+        "name",
+        "email",
+        "phone",
+        "party_size",
+        "notes",
+        "performance_id",
+        "show",
+        "starts_at",
+        "created_at",
+        "confirmed_at",
+        "expires_at",
+        "cancelled_at",
+    )
+
     def as_dict(self) -> dict[str, Any]:
         reservation = self.reservation
         return {
@@ -546,6 +565,8 @@ def list_reservations(
         .execution_options(populate_existing=True)
     )
     if performance_id is not None:
+        if session.get(Performance, performance_id) is None:
+            raise errors.NotFound(f"no performance with id {performance_id}")
         statement = statement.where(Reservation.performance_id == performance_id)
     if status is not None:
         if status not in set(ReservationStatus):

@@ -96,9 +96,11 @@ def change_capacity(
         ("manual", manually_occupied_seats),
     ):
         if value is not None:
-            validation.count(field, value)
+            validation.seats(field, value)
     if occupy is not None:
         validation.whole_number("occupy", occupy)
+        if abs(occupy) > validation.MAX_SEATS:
+            raise errors.InvalidInput("occupy", f"occupy: {occupy} is more seats than any room")
     with db.write(session):
         performance = db.lock_performance(session, performance_id)
         counts = seat_counts(session, performance=performance)

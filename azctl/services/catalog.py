@@ -184,9 +184,9 @@ def _layout(
     checkin_closes_after_minutes: int | None,
 ) -> dict[str, int | None]:
     """A new performance's seats and check-in window, checked, as Performance fields."""
-    validation.count("capacity", room_capacity)
-    validation.count("additional", additional_seats)
-    validation.count("manual", manually_occupied_seats)
+    validation.seats("capacity", room_capacity)
+    validation.seats("additional", additional_seats)
+    validation.seats("manual", manually_occupied_seats)
     if manually_occupied_seats > room_capacity + additional_seats:
         raise errors.InvalidInput(
             "manual",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -397,6 +397,15 @@ class CheckInRow:
     checked_in_at: datetime
     checked_in_by: str | None
     source: str
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "reference",
+        "party_size",
+        "name",
+        "checked_in_at",
+        "checked_in_by",
+        "source",
+    )
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,6 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from azctl import errors
 from azctl.models import OutboxMessage
 from azctl.services import tickets, times
 from azctl.services.outbox import Transport
@@ -104,9 +103,8 @@ class SMTPTransport:
     """SMTP from a URL: `smtp://` (STARTTLS when `?starttls=1`), `smtps://`, with user:password."""
 
     def __init__(self, url: str, *, timeout: float = 20) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-            raise errors.InvalidInput("smtp_url", f"AZCTL_SMTP_URL: cannot use {parts.scheme!r}")
+        parts = urlsplit(url)  # checked by Settings: smtp:// or smtps:// with a host
+        assert parts.hostname is not None
         self.implicit_tls = parts.scheme == "smtps"
         self.starttls = "starttls=1" in parts.query or "starttls=true" in parts.query
         self.host = parts.hostname

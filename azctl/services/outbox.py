@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from azctl import db
+from azctl import db, errors
 from azctl.models import OutboxMessage, OutboxStatus
 from azctl.services import times, validation
 
@@ -162,6 +162,17 @@ def send_due(
             mark_sent(session, message_id=message.id, now=now)
             sent += 1
     return SendReport(sent=sent, retrying=retrying, failed=failed)
+
+
+def get_message(session: Session, *, message_id: int) -> OutboxMessage:
+    message = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if message is None:
+        raise errors.NotFound(f"no outbox message with id {message_id}")
+    return message
 
 
 def outbox_counts(session: Session) -> dict[str, int]:

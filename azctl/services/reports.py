@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from azctl import errors
 from azctl.models import Performance, Reservation, ReservationStatus, Show, Venue
-from azctl.services import times
+from azctl.services import catalog, times
 from azctl.services.capacity import SeatCounts, checked_in_seats_of, confirmed_seats_of
 from azctl.settings import get_settings
 
@@ -45,6 +45,13 @@ class PerformanceSummary:
         """How staff name it: `La Locandiera, Sat 12 Dec 20:30`."""
         return f"{self.show.title}, {times.short_local(self.performance.starts_at)}"
 
+    @property
+    def booking_state(self) -> str:
+        """`cancelled`, `closed` or `open`: one word for lists and door screens."""
+        if self.performance.cancelled_at is not None:
+            return "cancelled"
+        return "open" if self.performance.is_booking_enabled else "closed"
+
     def as_dict(self) -> dict[str, Any]:
         performance, seats = self.performance, self.seats
         opens, closes = checkin_window(performance)
@@ -64,6 +71,7 @@ class PerformanceSummary:
             "pending_reservations": self.pending_reservations,
             "is_booking_enabled": performance.is_booking_enabled,
             "is_cancelled": performance.cancelled_at is not None,
+            "booking": self.booking_state,
             "checkin_opens_at": times.iso_local(opens),
             "checkin_closes_at": times.iso_local(closes),
         }
@@ -132,9 +140,9 @@ def list_performances(
     """Performances in start order, narrowed by any of the filters given."""
     conditions: list[Any] = []
     if show_slug is not None:
-        conditions.append(Show.slug == show_slug.strip().lower())
+        conditions.append(Show.id == catalog.get_show(session, slug=show_slug).id)
     if venue_slug is not None:
-        conditions.append(Venue.slug == venue_slug.strip().lower())
+        conditions.append(Venue.id == catalog.get_venue(session, slug=venue_slug).id)
     if on_day is not None:
         start, end = times.local_day_bounds(on_day)
         conditions.append(col(Performance.starts_at).between(start, end))

@@ -54,6 +54,14 @@ def count(field: str, value: int, *, minimum: int = 0, maximum: int | None = Non
     return value
 
 
+MAX_SEATS = 100_000
+
+
+def seats(field: str, value: int) -> int:
+    """A number of seats: whole, not negative, and no more than any room holds."""
+    return count(field, value, maximum=MAX_SEATS)
+
+
 def slug(value: str, *, field: str = "slug") -> str:
     cleaned = value.strip().lower()
     if not _SLUG.match(cleaned) or len(cleaned) > 80:
