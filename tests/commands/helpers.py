@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -89,28 +88,6 @@ def table(result: Result, *, title: str) -> tuple[list[str], list[list[str]]]:
     header = next(cells(line, "┃") for line in lines if line.startswith("┃"))
     rows = [cells(line, "│") for line in lines if line.startswith("│")]
     return header, rows
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, read on a connection of its own, in primary-key order."""
-    with engine.connect() as connection:
-        return {
-            table.name: [
-                tuple(row)
-                for row in connection.execute(sa.select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in SQLModel.metadata.sorted_tables
-        }
-
-
-@contextmanager
-def unchanged(engine: Engine) -> Iterator[None]:
-    """Assert that not one row of the database changed inside the block."""
-    before = snapshot(engine)
-    yield
-    after = snapshot(engine)
-    changed = [name for name in before if before[name] != after[name]]
-    assert not changed, f"the tables {changed} changed"
 
 
 def count(engine: Engine, table: type[SQLModel], **where: Any) -> int:

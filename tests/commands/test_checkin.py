@@ -23,11 +23,10 @@ from tests.commands.helpers import (
     json_output,
     short,
     shown,
-    snapshot,
     succeeded,
     table,
-    unchanged,
 )
+from tests.helpers import snapshot, unchanged
 
 CHECKIN_FIELDS = ["reference", "party_size", "name", "checked_in_at", "checked_in_by", "source"]
 

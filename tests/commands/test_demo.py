@@ -8,7 +8,8 @@ from sqlalchemy.engine import Engine
 
 from azctl import db
 from azctl.services import staff
-from tests.commands.helpers import Cli, json_output, succeeded, unchanged
+from tests.commands.helpers import Cli, json_output, succeeded
+from tests.helpers import unchanged
 
 PERFORMANCES = re.compile(
     r"Performances: tonight's #1 at \w{3} \d\d \w{3} \d\d:\d\d, (\d+) more of la-locandiera,"

@@ -12,13 +12,8 @@ from sqlmodel import Session
 
 from azctl import errors
 from azctl.services import booking
-from tests.commands.helpers import (
-    Cli,
-    assert_error,
-    assert_usage_error,
-    describe,
-    unchanged,
-)
+from tests.commands.helpers import Cli, assert_error, assert_usage_error, describe
+from tests.helpers import unchanged
 
 AT = ["--at", "2030-12-12 20:30"]
 TOO_BIG = str(2**63)

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 import azctl.commands.mail as mail_command
 from azctl.models import OutboxMessage
-from tests.commands.helpers import Cli, assert_error, count, describe, succeeded, unchanged
+from tests.commands.helpers import Cli, assert_error, count, describe, succeeded
+from tests.helpers import unchanged
 
 
 def mailbox(data_dir: Path) -> list[Message]:

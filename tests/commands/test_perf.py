@@ -24,8 +24,8 @@ from tests.commands.helpers import (
     shown,
     succeeded,
     table,
-    unchanged,
 )
+from tests.helpers import unchanged
 
 # `perf show ID --json`: the keys DESIGN.md §5 fixes, and the rest this version prints.
 CONTRACT_KEYS = {

@@ -25,8 +25,8 @@ from tests.commands.helpers import (
     shown,
     succeeded,
     table,
-    unchanged,
 )
+from tests.helpers import unchanged
 
 RES_FIELDS = [
     "reference",

@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.commands.helpers import (
-    Cli,
-    assert_error,
-    json_output,
-    record,
-    succeeded,
-    table,
-    unchanged,
-)
+from tests.commands.helpers import Cli, assert_error, json_output, record, succeeded, table
+from tests.helpers import unchanged
 
 
 @pytest.fixture

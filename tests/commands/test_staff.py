@@ -11,16 +11,8 @@ from sqlalchemy.engine import Engine
 
 from azctl import db, errors
 from azctl.services import staff, tokens
-from tests.commands.helpers import (
-    Cli,
-    assert_error,
-    json_output,
-    record,
-    snapshot,
-    succeeded,
-    table,
-    unchanged,
-)
+from tests.commands.helpers import Cli, assert_error, json_output, record, succeeded, table
+from tests.helpers import snapshot, unchanged
 
 TOKEN = re.compile(r"[0-9A-HJKMNP-TV-Z]{32}")
 STAFF_FIELDS = ["username", "id", "display_name", "role", "is_active"]

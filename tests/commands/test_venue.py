@@ -15,8 +15,8 @@ from tests.commands.helpers import (
     record,
     succeeded,
     table,
-    unchanged,
 )
+from tests.helpers import unchanged
 
 
 @pytest.fixture

@@ -17,18 +17,7 @@ from azctl import db, errors
 from azctl.models import OutboxMessage, Performance, ReservationToken
 from azctl.services import reports
 from azctl.services.capacity import SeatCounts
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, read on a connection of its own, in primary-key order."""
-    with engine.connect() as connection:
-        return {
-            table.name: [
-                tuple(row)
-                for row in connection.execute(sa.select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in SQLModel.metadata.sorted_tables
-        }
+from tests.helpers import unchanged
 
 
 @contextmanager
@@ -36,13 +25,9 @@ def refused(
     engine: Engine, error: type[errors.AzctlError], code: str
 ) -> Iterator[pytest.ExceptionInfo[errors.AzctlError]]:
     """Expect `error` with the stable `code`, and that not one row of the database changed."""
-    before = snapshot(engine)
-    with pytest.raises(error) as info:
+    with unchanged(engine), pytest.raises(error) as info:
         yield info
     assert info.value.code == code
-    after = snapshot(engine)
-    changed = [name for name in before if before[name] != after[name]]
-    assert not changed, f"a refusal changed the tables {changed}"
 
 
 def fresh(engine: Engine, model: type[SQLModel], ident: object) -> Any:
