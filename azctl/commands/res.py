@@ -17,7 +17,7 @@ from azctl.commands.output import (
     when,
     yes_no,
 )
-from azctl.services import booking
+from azctl.services import booking, reservations
 
 app = typer.Typer(help="Reservations: list, show, cancel, resend, expire.", no_args_is_help=True)
 
@@ -55,7 +55,7 @@ def list_(
     with db.session_scope() as session:
         rows = [
             row.as_dict()
-            for row in booking.list_reservations(
+            for row in reservations.list_reservations(
                 session, performance_id=perf, status=status, search=search
             )
         ]
@@ -65,7 +65,7 @@ def list_(
         as_json=as_json,
         as_csv=as_csv,
         title="Reservations",
-        fields=booking.ReservationRow.FIELDS,
+        fields=reservations.ReservationRow.FIELDS,
     )
 
 
@@ -76,7 +76,7 @@ def show(reference: ReferenceArgument, as_json: JsonOption = False) -> None:
     Example: azctl res show AZ-7KQ4M2
     """
     with db.session_scope() as session:
-        row = booking.reservation_row(session, reference=reference)
+        row = reservations.reservation_row(session, reference=reference)
     emit_record(row.as_dict(), key="reference", as_json=as_json)
 
 

@@ -28,7 +28,7 @@ from azctl.models import (
     TokenPurpose,
 )
 from azctl.services import reports, times, tokens
-from azctl.services.booking import get_reservation
+from azctl.services.reservations import get_reservation
 
 
 class ScanResult(StrEnum):

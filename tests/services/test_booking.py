@@ -16,7 +16,7 @@ from azctl.models import (
     Reservation,
     ReservationToken,
 )
-from azctl.services import booking, checkin, times, tokens
+from azctl.services import booking, checkin, reservations, times, tokens
 from azctl.settings import reload_settings
 from tests.conftest import count_rows
 from tests.services.helpers import fresh, messages, refused, seats, tokens_of
@@ -693,29 +693,31 @@ def test_list_reservations_filters_and_searches(session, engine, make_performanc
     anna = book(performance, 1, name="Anna_Maria Bo", email="annamaria@example.org")
     book(elsewhere, 1, name="Ortensia Blu", email="ortensia@example.org")
 
-    rows = booking.list_reservations(session, performance_id=performance.id)
+    rows = reservations.list_reservations(session, performance_id=performance.id)
     assert [r.reservation.name for r in rows] == ["Anna_Maria Bo", "Fabrizio Neri"]
-    confirmed_rows = booking.list_reservations(
+    confirmed_rows = reservations.list_reservations(
         session, performance_id=performance.id, status="confirmed"
     )
     assert [r.reservation.name for r in confirmed_rows] == ["Fabrizio Neri"]
-    assert [r.reservation.name for r in booking.list_reservations(session, search="FAB")] == [
+    assert [r.reservation.name for r in reservations.list_reservations(session, search="FAB")] == [
         "Fabrizio Neri"
     ]
-    assert [r.reservation.name for r in booking.list_reservations(session, search="a_m")] == [
+    assert [r.reservation.name for r in reservations.list_reservations(session, search="a_m")] == [
         "Anna_Maria Bo"
     ]
-    assert booking.list_reservations(session, search="%") == []
-    by_reference = booking.list_reservations(session, search=anna.reservation.reference.lower())
+    assert reservations.list_reservations(session, search="%") == []
+    by_reference = reservations.list_reservations(
+        session, search=anna.reservation.reference.lower()
+    )
     assert [r.reservation.id for r in by_reference] == [anna.reservation.id]
-    row = booking.reservation_row(session, reference=anna.reservation.reference)
+    row = reservations.reservation_row(session, reference=anna.reservation.reference)
     assert row.as_dict()["status"] == "pending"
     assert row.as_dict()["checked_in"] is False
     with pytest.raises(errors.InvalidInput) as info:
-        booking.list_reservations(session, status="lost")
+        reservations.list_reservations(session, status="lost")
     assert info.value.field == "status"
     with pytest.raises(errors.NotFound):
-        booking.reservation_row(session, reference="AZ-000000")
+        reservations.reservation_row(session, reference="AZ-000000")
 
 
 def test_token_rows_store_no_raw_token(session, engine, make_performance, book):
