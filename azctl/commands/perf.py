@@ -126,11 +126,11 @@ def schedule(
             checkin_opens_before_minutes=checkin_opens,
             checkin_closes_after_minutes=checkin_closes,
         )
-        ids = {performance.id for performance in created}
         rows = [
             summary.as_dict()
-            for summary in reports.list_performances(session, show_slug=show_slug)
-            if summary.performance.id in ids
+            for summary in reports.list_performances(
+                session, ids=[performance.id or 0 for performance in created]
+            )
         ]
     emit_list(rows, COLUMNS, as_json=as_json, title="Scheduled performances")
 

@@ -133,6 +133,26 @@ def _first_check_in(session: Session, reservation: Reservation) -> tuple[CheckIn
     return row[0], row[1]
 
 
+_BOOKED_MESSAGES = {
+    ScanResult.PERFORMANCE_CANCELLED: "PERFORMANCE CANCELLED: {label}",
+    ScanResult.WRONG_PERFORMANCE: "WRONG PERFORMANCE: ticket is for {label}",
+}
+
+
+def _about_booked(
+    session: Session, booked: Performance, result: ScanResult, ticket: dict[str, Any]
+) -> ScanOutcome:
+    """A refusal that names the performance the ticket was booked for."""
+    label = _label(session, booked)
+    return ScanOutcome(
+        result,
+        _BOOKED_MESSAGES[result].format(label=label),
+        performance_id=booked.id,
+        performance_label=label,
+        **ticket,
+    )
+
+
 def _judge(
     session: Session, reservation: Reservation, door: Performance, now: datetime
 ) -> ScanOutcome | None:
@@ -141,14 +161,7 @@ def _judge(
     assert booked is not None
     ticket = {"reference": reservation.reference, "party_size": reservation.party_size}
     if booked.cancelled_at is not None:
-        label = _label(session, booked)
-        return ScanOutcome(
-            ScanResult.PERFORMANCE_CANCELLED,
-            f"PERFORMANCE CANCELLED: {label}",
-            performance_id=booked.id,
-            performance_label=label,
-            **ticket,
-        )
+        return _about_booked(session, booked, ScanResult.PERFORMANCE_CANCELLED, ticket)
     if reservation.status != ReservationStatus.CONFIRMED:
         return ScanOutcome(
             ScanResult.NOT_CONFIRMED,
@@ -156,14 +169,7 @@ def _judge(
             **ticket,
         )
     if booked.id != door.id:
-        label = _label(session, booked)
-        return ScanOutcome(
-            ScanResult.WRONG_PERFORMANCE,
-            f"WRONG PERFORMANCE: ticket is for {label}",
-            performance_id=booked.id,
-            performance_label=label,
-            **ticket,
-        )
+        return _about_booked(session, booked, ScanResult.WRONG_PERFORMANCE, ticket)
     existing = session.exec(
         select(CheckIn.id).where(CheckIn.reservation_id == reservation.id)
     ).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -136,9 +137,12 @@ def list_performances(
     on_day: date | None = None,
     upcoming_from: datetime | None = None,
     published_only: bool = False,
+    ids: Collection[int] | None = None,
 ) -> list[PerformanceSummary]:
     """Performances in start order, narrowed by any of the filters given."""
     conditions: list[Any] = []
+    if ids is not None:
+        conditions.append(col(Performance.id).in_(ids))
     if show_slug is not None:
         conditions.append(Show.id == catalog.get_show(session, slug=show_slug).id)
     if venue_slug is not None:
