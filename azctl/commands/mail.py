@@ -41,7 +41,7 @@ def send(
     Example: azctl mail send --watch
     """
     settings = get_settings()
-    where = (settings.smtp_url and "SMTP") or str(settings.effective_mail_dir)
+    where = "SMTP" if settings.smtp_url else str(settings.effective_mail_dir)
     if not watch:
         say(f"Mail to {where}: {_describe(_send_once())}.")
         return
