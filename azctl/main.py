@@ -6,7 +6,7 @@ Only this module joins the front ends; they never import one another.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -92,6 +92,45 @@ app.add_typer(res.app, name="res")
 app.add_typer(checkin.app, name="checkin")
 app.add_typer(staff.app, name="staff")
 app.add_typer(mail.app, name="mail")
+
+
+@app.command("serve")
+def serve(
+    bind: Annotated[str, typer.Option(help="HOST:PORT to listen on.")] = "127.0.0.1:8000",
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes.", min=1, max=64)] = 2,
+    with_mailer: Annotated[
+        bool, typer.Option("--with-mailer", help="Also send the outbox from this process group.")
+    ] = False,
+) -> None:
+    """Serve the public booking endpoint with gunicorn.
+
+    Example: AZCTL_PUBLIC_URL=https://tickets.example.org azctl serve --bind 0.0.0.0:8000
+    --workers 4 --with-mailer
+    """
+    from azctl.http import server
+
+    server.serve(bind=bind, workers=workers, with_mailer=with_mailer)
+
+
+@app.command("tui")
+def tui(
+    perf: Annotated[
+        int | None,
+        typer.Option(
+            "--perf", help="Open the door screen of this performance.", min=1, max=output.MAX_ID
+        ),
+    ] = None,
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Staff username recorded on check-ins.")
+    ] = None,
+) -> None:
+    """Open the door screen: scan tickets, manual check-in, walk-in seats, live counts.
+
+    Example: azctl tui --perf 12 --as anna
+    """
+    from azctl.tui import app as door
+
+    door.run(performance_id=perf, staff_username=as_user)
 
 
 @app.command("demo")

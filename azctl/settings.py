@@ -6,6 +6,7 @@ files, both in the user data dir, and the HMAC key is generated there on first r
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import limits
 import platformdirs
 import sqlalchemy as sa
 from pydantic import Field, field_validator
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "Box office <boxoffice@localhost>"
     mail_dir: Path | None = None
+    rate_limit: str = "30/minute"
+    ratelimit_storage: str = "memory://"
+    trusted_proxies: str = ""
 
     @field_validator("confirm_ttl", "checkin_opens_before", "checkin_closes_after", mode="before")
     @classmethod
@@ -88,6 +93,38 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _usable_rate_limit(cls, value: str) -> str:
+        """A `limits` string per client and endpoint (`30/minute`), or `off`."""
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError("use a limit like 30/minute or 5/second, or off") from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in filter(None, (piece.strip() for piece in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The proxies whose `X-Forwarded-For` names the client (comma-separated addresses)."""
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -258,6 +258,82 @@ def _performance_of_token(session: Session, raw: str, purpose: TokenPurpose) -> 
     return reservation.performance_id
 
 
+def _refuse_unconfirmable(
+    confirm_token: ReservationToken, reservation: Reservation, now: datetime
+) -> None:
+    if confirm_token.used_at is not None or reservation.status == ReservationStatus.CONFIRMED:
+        raise errors.TokenUsed("this booking is already confirmed")
+    if reservation.status == ReservationStatus.CANCELLED:
+        raise errors.TokenUsed("this booking was cancelled")
+    if reservation.status == ReservationStatus.EXPIRED or confirm_token.expires_at <= now:
+        raise errors.TokenExpired("this booking has expired: please book again")
+
+
+def _refuse_sold_out(reservation: Reservation, summary: reports.PerformanceSummary) -> None:
+    free = summary.seats.available_seats
+    if reservation.party_size > free:
+        raise errors.SoldOut(
+            f"sorry, only {free} seats are left for {reservation.party_size};"
+            " the booking stays pending until it expires",
+            available=free,
+        )
+
+
+@dataclass(frozen=True)
+class LinkedBooking:
+    """The booking a visitor's emailed link points at, read without changing anything."""
+
+    reservation: Reservation
+    summary: reports.PerformanceSummary
+    link_expires_at: datetime
+
+
+def _linked(
+    session: Session, token: str, purpose: TokenPurpose
+) -> tuple[ReservationToken, LinkedBooking]:
+    row, reservation = _token_row(session, token, purpose)
+    summary = reports.performance_summary(session, performance_id=reservation.performance_id)
+    return row, LinkedBooking(
+        reservation=reservation, summary=summary, link_expires_at=row.expires_at
+    )
+
+
+def confirmation_preview(
+    session: Session, *, token: str, now: datetime | None = None
+) -> LinkedBooking:
+    """What the confirm page shows before the visitor presses Confirm.
+
+    The same refusals `confirm_booking` would give, read without a lock and without writing: a
+    mail scanner that follows the link must not confirm, nor expire, anything.
+    """
+    now = now or times.now_utc()
+    confirm_token, linked = _linked(session, token, TokenPurpose.CONFIRMATION)
+    _refuse_unconfirmable(confirm_token, linked.reservation, now)
+    _refuse_closed(linked.summary, now)
+    _refuse_sold_out(linked.reservation, linked.summary)
+    return linked
+
+
+def cancellation_preview(
+    session: Session, *, token: str, now: datetime | None = None
+) -> LinkedBooking:
+    """What the cancel page shows before the visitor presses Cancel; changes nothing."""
+    now = now or times.now_utc()
+    cancel_token, linked = _linked(session, token, TokenPurpose.CANCEL)
+    _refuse_uncancellable(cancel_token, linked.reservation, now)
+    return linked
+
+
+def ticket(session: Session, *, token: str) -> LinkedBooking:
+    """The booking behind a ticket link; viewing a ticket does not use its token."""
+    _check_in_token, linked = _linked(session, token, TokenPurpose.CHECK_IN)
+    if linked.reservation.status == ReservationStatus.CANCELLED:
+        raise errors.InvalidState("this booking was cancelled; the ticket is no longer valid")
+    if linked.summary.performance.cancelled_at is not None:
+        raise errors.InvalidState("this performance was cancelled; the ticket is no longer valid")
+    return linked
+
+
 def confirm_booking(
     session: Session, *, token: str, now: datetime | None = None
 ) -> ConfirmedBooking:
@@ -274,22 +350,15 @@ def confirm_booking(
         confirm_token, reservation = _token_row(
             session, token, TokenPurpose.CONFIRMATION, lock=True
         )
-        if confirm_token.used_at is not None or reservation.status == ReservationStatus.CONFIRMED:
-            raise errors.TokenUsed("this booking is already confirmed")
-        if reservation.status == ReservationStatus.CANCELLED:
-            raise errors.TokenUsed("this booking was cancelled")
-        if reservation.status == ReservationStatus.EXPIRED or confirm_token.expires_at <= now:
+        try:
+            _refuse_unconfirmable(confirm_token, reservation, now)
+        except errors.TokenExpired:
             _expire(reservation, now)
             session.commit()
-            raise errors.TokenExpired("this booking has expired: please book again")
+            raise
         summary = reports.performance_summary(session, performance_id=performance.id or 0)
         _refuse_closed(summary, now)
-        if reservation.party_size > summary.seats.available_seats:
-            raise errors.SoldOut(
-                f"sorry, only {summary.seats.available_seats} seats are left for"
-                f" {reservation.party_size}; the booking stays pending until it expires",
-                available=summary.seats.available_seats,
-            )
+        _refuse_sold_out(reservation, summary)
         confirm_token.used_at = now
         reservation.status = ReservationStatus.CONFIRMED
         reservation.confirmed_at = now
@@ -351,6 +420,17 @@ def _mark_cancelled(
     )
 
 
+def _refuse_uncancellable(
+    cancel_token: ReservationToken, reservation: Reservation, now: datetime
+) -> None:
+    if cancel_token.used_at is not None or reservation.status == ReservationStatus.CANCELLED:
+        raise errors.TokenUsed("this booking is already cancelled")
+    if cancel_token.expires_at <= now:
+        raise errors.TokenExpired("the performance has started; it can no longer be cancelled")
+    if reservation.status == ReservationStatus.EXPIRED:
+        raise errors.TokenExpired("this booking had already expired")
+
+
 def cancel_by_token(session: Session, *, token: str, now: datetime | None = None) -> Reservation:
     """A visitor cancels with the link from their email; confirmed seats are freed."""
     now = now or times.now_utc()
@@ -358,12 +438,7 @@ def cancel_by_token(session: Session, *, token: str, now: datetime | None = None
         performance_id = _performance_of_token(session, token, TokenPurpose.CANCEL)
         db.lock_performance(session, performance_id)
         cancel_token, reservation = _token_row(session, token, TokenPurpose.CANCEL, lock=True)
-        if cancel_token.used_at is not None or reservation.status == ReservationStatus.CANCELLED:
-            raise errors.TokenUsed("this booking is already cancelled")
-        if cancel_token.expires_at <= now:
-            raise errors.TokenExpired("the performance has started; it can no longer be cancelled")
-        if reservation.status == ReservationStatus.EXPIRED:
-            raise errors.TokenExpired("this booking had already expired")
+        _refuse_uncancellable(cancel_token, reservation, now)
         summary = reports.performance_summary(session, performance_id=performance_id)
         _cancel(session, reservation, summary, now)
         cancel_token.used_at = now

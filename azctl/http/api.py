@@ -1,0 +1,115 @@
+"""The JSON resources of the public endpoint (DESIGN.md §4): thin shells over the services."""
+
+from __future__ import annotations
+
+import falcon
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from azctl.http import problems, schemas
+from azctl.http.bodies import read_json
+from azctl.services import booking, checkin, public, times
+
+
+class Health:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def on_get(self, _req: falcon.Request, resp: falcon.Response) -> None:
+        """200 when the database answers; a 503 problem otherwise."""
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        resp.media = schemas.checked(schemas.Health, {"status": "ok", "database": "ok"})
+
+
+class Shows:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        shows = public.list_shows(req.context.session)
+        resp.media = schemas.checked(schemas.ShowList, {"shows": shows})
+
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, slug: str) -> None:
+        show = public.get_show(req.context.session, slug=slug)
+        resp.media = schemas.checked(schemas.PublicShow, show)
+
+
+class Performances:
+    rate_limit_scope = "booking"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, performance_id: int) -> None:
+        summary = booking.public_performance(req.context.session, performance_id=performance_id)
+        resp.media = schemas.checked(
+            schemas.PublicPerformance,
+            public.performance_dict(summary, times.now_utc()),
+        )
+
+    def on_post_reservations(
+        self, req: falcon.Request, resp: falcon.Response, performance_id: int
+    ) -> None:
+        """Ask for seats: 202, because they are held only once the emailed link is followed."""
+        request = read_json(req, schemas.BookingRequest)
+        submitted = booking.submit_booking(
+            req.context.session,
+            performance_id=performance_id,
+            name=request.name,
+            email=request.email,
+            phone=request.phone,
+            party_size=request.party_size,
+            notes=request.notes,
+        )
+        resp.status = falcon.HTTP_202
+        resp.media = schemas.checked(
+            schemas.BookingAccepted,
+            {
+                "reference": submitted.reservation.reference,
+                "status": "pending",
+                "message": "We have emailed you a link: your seats are held once you confirm.",
+            },
+        )
+
+
+class Confirmations:
+    rate_limit_scope = "confirmation"
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        request = read_json(req, schemas.TokenRequest)
+        confirmed = booking.confirm_booking(req.context.session, token=request.token)
+        resp.media = schemas.checked(schemas.Confirmation, confirmed.as_dict())
+
+
+class Cancellations:
+    rate_limit_scope = "cancellation"
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        request = read_json(req, schemas.TokenRequest)
+        reservation = booking.cancel_by_token(req.context.session, token=request.token)
+        resp.media = schemas.checked(
+            schemas.Cancellation,
+            {
+                "reference": reservation.reference,
+                "status": "cancelled",
+                "message": "Your booking is cancelled and its seats are free again.",
+            },
+        )
+
+
+class CheckIns:
+    """A door phone or another scanner: staff only; the answer carries no personal data."""
+
+    rate_limit_scope = "checkin"
+    staff_only = True
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        request = read_json(req, schemas.ScanRequest)
+        outcome = checkin.scan(
+            req.context.session,
+            text=request.token,
+            performance_id=request.performance_id,
+            staff=req.context.staff,
+        )
+        answer = outcome.as_dict()
+        if outcome.admitted:
+            resp.status = falcon.HTTP_201
+            resp.media = schemas.checked(schemas.CheckInAnswer, answer)
+            return
+        result, message = answer.pop("result"), answer.pop("message")
+        problems.write_problem(resp, outcome.result.http_status, result, message, **answer)

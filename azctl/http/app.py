@@ -1,0 +1,63 @@
+"""The Falcon WSGI app: `create_app()` takes its dependencies; `get_app()` is gunicorn's entry.
+
+gunicorn 'azctl.http.app:get_app()'
+"""
+
+from __future__ import annotations
+
+import falcon
+import limits.errors
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from azctl import db, errors
+from azctl.http import api, links, middleware, openapi, problems
+from azctl.http.ratelimit import RateLimiter
+from azctl.settings import Settings, get_settings
+
+_PERFORMANCE = f"/api/performances/{{performance_id:int(min=1, max={openapi.MAX_ID})}}"
+
+
+def create_app(
+    *, engine: Engine, settings: Settings, limiter: RateLimiter | None = None
+) -> falcon.App:
+    """The public endpoint over `engine`, limited by `limiter` (from `settings` if not given)."""
+    try:
+        limiter = limiter or RateLimiter.from_settings(settings)
+    except limits.errors.ConfigurationError as exc:
+        raise errors.InvalidInput(
+            "AZCTL_RATELIMIT_STORAGE", f"AZCTL_RATELIMIT_STORAGE: {exc}"
+        ) from None
+    app = falcon.App(
+        middleware=[
+            middleware.SecurityHeaders(),
+            middleware.DatabaseSession(engine),
+            middleware.RateLimits(limiter),
+            middleware.StaffAuthentication(),
+        ]
+    )
+    app.req_options.strip_url_path_trailing_slash = True
+    app.add_route("/health", api.Health(engine))
+    shows = api.Shows()
+    app.add_route("/api/shows", shows)
+    app.add_route("/api/shows/{slug}", shows, suffix="item")
+    performances = api.Performances()
+    app.add_route(_PERFORMANCE, performances)
+    app.add_route(f"{_PERFORMANCE}/reservations", performances, suffix="reservations")
+    app.add_route("/api/confirmations", api.Confirmations())
+    app.add_route("/api/cancellations", api.Cancellations())
+    app.add_route("/api/checkins", api.CheckIns())
+    app.add_route("/confirm/{token}", links.ConfirmPage())
+    app.add_route("/cancel/{token}", links.CancelPage())
+    app.add_route("/t/{ticket}", links.TicketPage())
+    app.add_route("/openapi.json", openapi.OpenAPI(settings))
+    app.add_error_handler(Exception, problems.handle_unexpected)
+    app.add_error_handler(DBAPIError, problems.handle_database_error)
+    app.add_error_handler(errors.AzctlError, problems.handle_domain_error)
+    app.set_error_serializer(problems.serialize_http_error)
+    return app
+
+
+def get_app() -> falcon.App:
+    """The app as configured by `AZCTL_*`: what each gunicorn worker loads."""
+    return create_app(engine=db.get_engine(), settings=get_settings())

@@ -1,0 +1,86 @@
+"""What every request passes through: a database session, security headers, rate limits and
+staff authentication, each declared by the resource it concerns rather than by path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+from sqlalchemy.engine import Engine
+
+from azctl import db
+from azctl.http.pages import CONTENT_SECURITY_POLICY
+from azctl.http.ratelimit import RateLimiter
+from azctl.services import staff
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Links carry tokens in their path: never leak them to another site, never keep them in caches.
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class DatabaseSession:
+    """One session per request, on `req.context.session`; closed (rolled back if open) after."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
+        req.context.session = db.new_session(self.engine)
+
+    def process_response(
+        self, req: falcon.Request, _resp: falcon.Response, _resource: Any, _succeeded: bool
+    ) -> None:
+        session = req.context.get("session")
+        if session is not None:
+            session.close()
+
+
+class SecurityHeaders:
+    def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
+        req.context.html_page = False
+
+    def process_resource(
+        self, req: falcon.Request, _resp: falcon.Response, resource: Any, _params: dict[str, Any]
+    ) -> None:
+        # Tells the error handler to answer a visitor's page with a page, not with JSON.
+        req.context.html_page = getattr(resource, "html_pages", False)
+
+    def process_response(
+        self, _req: falcon.Request, resp: falcon.Response, _resource: Any, _succeeded: bool
+    ) -> None:
+        resp.set_headers(SECURITY_HEADERS)
+
+
+class RateLimits:
+    """POSTs to a resource with a `rate_limit_scope` count against that scope's limit."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    def process_resource(
+        self, req: falcon.Request, _resp: falcon.Response, resource: Any, _params: dict[str, Any]
+    ) -> None:
+        scope = getattr(resource, "rate_limit_scope", None)
+        if scope is not None and req.method == "POST":
+            self.limiter.hit(req, scope)
+
+
+class StaffAuthentication:
+    """Resources with `staff_only = True` need `Authorization: Bearer <token>` of active staff."""
+
+    def process_resource(
+        self, req: falcon.Request, _resp: falcon.Response, resource: Any, _params: dict[str, Any]
+    ) -> None:
+        if not getattr(resource, "staff_only", False):
+            return
+        scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        req.context.staff = staff.authenticate(req.context.session, token=bearer)

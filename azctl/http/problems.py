@@ -1,0 +1,120 @@
+"""One place where every refusal becomes an answer: `application/problem+json` (RFC 9457) with
+the domain's stable `code`, or, on a visitor's HTML page, a page that says the same in words.
+
+Nothing escapes as a traceback: a lost database is a 503 and anything unforeseen a logged 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import falcon
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from azctl import errors
+from azctl.http import pages
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("azctl.http")
+
+_DETAILS = {
+    404: "there is nothing at this address",
+    405: "this address does not answer that method",
+}
+# Codes for Falcon's own refusals (no route, wrong method, …), which carry none of ours.
+_HTTP_CODES = {
+    400: "invalid_input",
+    404: "not_found",
+    405: "method_not_allowed",
+    411: "length_required",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+class MalformedBody(errors.InvalidInput):
+    """Not JSON at all, or too large to read: the request itself is bad (400), not a value."""
+
+    status = 400
+
+
+class UnsupportedMediaType(errors.AzctlError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class RateLimited(errors.AzctlError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    title = HTTPStatus(status).phrase
+    return {
+        "type": f"https://azctl.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
+
+def write_problem(resp: falcon.Response, status: int, code: str, detail: str, **extra: Any) -> None:
+    resp.status = status
+    resp.content_type = PROBLEM_JSON
+    resp.text = json.dumps(problem(status, code, detail, **extra))
+
+
+def _answer(req: falcon.Request, resp: falcon.Response, error: errors.AzctlError) -> None:
+    if isinstance(error, RateLimited):
+        resp.set_header("Retry-After", str(error.retry_after))
+    if isinstance(error, errors.Unauthorized):
+        resp.set_header("WWW-Authenticate", 'Bearer realm="azctl"')
+    if req.context.get("html_page"):
+        pages.render_problem(resp, error)
+        return
+    write_problem(resp, error.status, error.code, error.message, **error.details)
+
+
+def handle_domain_error(
+    req: falcon.Request, resp: falcon.Response, ex: errors.AzctlError, _params: dict[str, Any]
+) -> None:
+    _answer(req, resp, ex)
+
+
+def handle_database_error(
+    req: falcon.Request, resp: falcon.Response, ex: DBAPIError, _params: dict[str, Any]
+) -> None:
+    """The database went away: nothing was written (the transaction rolled back); retry later."""
+    log.warning("database unavailable on %s %s: %s", req.method, req.path, ex.orig or ex)
+    resp.set_header("Retry-After", "5")
+    _answer(req, resp, errors.Unavailable("the box office is briefly unavailable; try again"))
+
+
+def handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, _params: dict[str, Any]
+) -> None:
+    if isinstance(ex, OperationalError):
+        handle_database_error(req, resp, ex, _params)
+        return
+    log.exception("unexpected error on %s %s", req.method, req.path)
+    error = errors.AzctlError("something went wrong on our side; nothing was changed")
+    error.code, error.status = "internal_error", 500
+    _answer(req, resp, error)
+
+
+def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
+    """Falcon's own refusals (unknown path, wrong method) in the same problem shape."""
+    status = ex.status_code
+    code = ex.code if isinstance(ex.code, str) else _HTTP_CODES.get(status, "http_error")
+    detail = ex.description or _DETAILS.get(status) or HTTPStatus(status).phrase
+    write_problem(resp, status, code, str(detail))

@@ -1,0 +1,67 @@
+"""`azctl serve`: the app under gunicorn, and optionally a mail sender beside it.
+
+The mail sender runs as its own process (`azctl mail send --watch`) in gunicorn's process group,
+started when gunicorn is ready and stopped with it: a thread in gunicorn's arbiter would be
+copied, mid-lock, into every worker it forks.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import falcon
+from gunicorn.app.base import BaseApplication
+
+from azctl import db
+from azctl.http.app import create_app, get_app
+from azctl.settings import get_settings
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any], *, with_mailer: bool) -> None:
+        self.options = options
+        self.with_mailer = with_mailer
+        self.mailer: subprocess.Popen[bytes] | None = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        if self.with_mailer:
+            self.cfg.set("when_ready", self._start_mailer)
+            self.cfg.set("on_exit", self._stop_mailer)
+
+    def load(self) -> falcon.App:
+        return get_app()
+
+    def _start_mailer(self, _arbiter: Any) -> None:
+        self.mailer = subprocess.Popen([sys.executable, "-m", "azctl", "mail", "send", "--watch"])
+
+    def _stop_mailer(self, _arbiter: Any) -> None:
+        if self.mailer is not None and self.mailer.poll() is None:
+            self.mailer.send_signal(signal.SIGINT)
+            try:
+                self.mailer.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.mailer.kill()
+
+
+def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
+    """Check the database and settings once, here, so a mistake is one clear line, not a
+    traceback from every worker; then hand over to gunicorn."""
+    create_app(engine=db.get_engine(), settings=get_settings())
+    db.dispose_engines()  # no connection may be shared with the forked workers
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "sync",
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "azctl",
+        "timeout": 30,
+        "graceful_timeout": 10,
+    }
+    Server(options, with_mailer=with_mailer).run()
