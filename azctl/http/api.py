@@ -112,4 +112,5 @@ class CheckIns:
             resp.media = schemas.checked(schemas.CheckInAnswer, answer)
             return
         result, message = answer.pop("result"), answer.pop("message")
-        problems.write_problem(resp, outcome.result.http_status, result, message, **answer)
+        known = {key: value for key, value in answer.items() if value is not None}
+        problems.write_problem(resp, outcome.result.http_status, result, message, **known)

@@ -26,7 +26,7 @@ def create_app(
         limiter = limiter or RateLimiter.from_settings(settings)
     except limits.errors.ConfigurationError as exc:
         raise errors.InvalidInput(
-            "AZCTL_RATELIMIT_STORAGE", f"AZCTL_RATELIMIT_STORAGE: {exc}"
+            "ratelimit_storage", f"AZCTL_RATELIMIT_STORAGE cannot be used: {exc}"
         ) from None
     app = falcon.App(
         middleware=[

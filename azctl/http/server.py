@@ -14,6 +14,7 @@ from typing import Any
 
 import falcon
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
 
 from azctl import db
 from azctl.http.app import create_app, get_app
@@ -42,7 +43,7 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def _stop_mailer(self, _arbiter: Any) -> None:
         if self.mailer is not None and self.mailer.poll() is None:
-            self.mailer.send_signal(signal.SIGINT)
+            self.mailer.send_signal(signal.SIGTERM)  # it finishes the message in hand, then exits
             try:
                 self.mailer.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -64,4 +65,6 @@ def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
         "timeout": 30,
         "graceful_timeout": 10,
     }
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        options["control_socket_disable"] = True  # gunicorn >= 27: no socket in ~/.gunicorn
     Server(options, with_mailer=with_mailer).run()
