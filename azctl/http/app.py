@@ -8,7 +8,7 @@ from __future__ import annotations
 import falcon
 import limits.errors
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from azctl import db, errors
 from azctl.http import api, links, middleware, openapi, problems
@@ -52,7 +52,7 @@ def create_app(
     app.add_route("/t/{ticket}", links.TicketPage())
     app.add_route("/openapi.json", openapi.OpenAPI(settings))
     app.add_error_handler(Exception, problems.handle_unexpected)
-    app.add_error_handler(DBAPIError, problems.handle_database_error)
+    app.add_error_handler((OperationalError, InterfaceError), problems.handle_database_error)
     app.add_error_handler(errors.AzctlError, problems.handle_domain_error)
     app.set_error_serializer(problems.serialize_http_error)
     return app

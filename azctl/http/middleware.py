@@ -81,6 +81,8 @@ class StaffAuthentication:
     ) -> None:
         if not getattr(resource, "staff_only", False):
             return
+        if not hasattr(resource, f"on_{req.method.lower()}"):
+            return  # Falcon answers 405; a wrong method is not a login attempt
         scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" else None
         req.context.staff = staff.authenticate(req.context.session, token=bearer)

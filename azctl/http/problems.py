@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 import falcon
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from azctl import errors
 from azctl.http import pages
@@ -94,7 +94,8 @@ def handle_domain_error(
 def handle_database_error(
     req: falcon.Request, resp: falcon.Response, ex: DBAPIError, _params: dict[str, Any]
 ) -> None:
-    """The database went away: nothing was written (the transaction rolled back); retry later."""
+    """The database cannot be reached: nothing was written (the transaction rolled back), and a
+    retry may succeed. Other database errors are bugs, answered as such (500), not as outages."""
     log.warning("database unavailable on %s %s: %s", req.method, req.path, ex.orig or ex)
     resp.set_header("Retry-After", "5")
     _answer(req, resp, errors.Unavailable("the box office is briefly unavailable; try again"))
@@ -103,9 +104,6 @@ def handle_database_error(
 def handle_unexpected(
     req: falcon.Request, resp: falcon.Response, ex: Exception, _params: dict[str, Any]
 ) -> None:
-    if isinstance(ex, OperationalError):
-        handle_database_error(req, resp, ex, _params)
-        return
     log.exception("unexpected error on %s %s", req.method, req.path)
     error = errors.AzctlError("something went wrong on our side; nothing was changed")
     error.code, error.status = "internal_error", 500

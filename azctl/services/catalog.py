@@ -67,7 +67,11 @@ def list_venues(session: Session) -> list[Venue]:
 
 
 def _by_slug(session: Session, table: type[_Sluggable], slug: str) -> _Sluggable:
-    found = session.exec(select(table).where(table.slug == slug.strip().lower())).first()
+    cleaned = slug.strip().lower()
+    # What cannot be a slug is not looked up: PostgreSQL refuses some text (NUL) outright.
+    found = None
+    if validation.is_slug(cleaned):
+        found = session.exec(select(table).where(table.slug == cleaned)).first()
     if found is None:
         raise errors.NotFound(f"no {table.__name__.lower()} with slug {slug!r}")
     return found

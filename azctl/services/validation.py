@@ -9,7 +9,8 @@ from azctl import errors
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_SLUG_LENGTH = 80
 
 
 def required_text(field: str, value: str | None, *, max_length: int) -> str:
@@ -62,9 +63,13 @@ def seats(field: str, value: int) -> int:
     return count(field, value, maximum=MAX_SEATS)
 
 
+def is_slug(text: str) -> bool:
+    return bool(_SLUG.match(text)) and len(text) <= MAX_SLUG_LENGTH
+
+
 def slug(value: str, *, field: str = "slug") -> str:
     cleaned = value.strip().lower()
-    if not _SLUG.match(cleaned) or len(cleaned) > 80:
+    if not is_slug(cleaned):
         raise errors.InvalidInput(
             field, f"{field}: {value!r} must be lowercase letters, digits and single hyphens"
         )
@@ -74,7 +79,7 @@ def slug(value: str, *, field: str = "slug") -> str:
 def slugify(title: str, *, field: str) -> str:
     """A URL slug made from a title: `La Locandiera (2026)` → `la-locandiera-2026`."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    made = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
+    made = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:MAX_SLUG_LENGTH].strip("-")
     if not made:
         raise errors.InvalidInput(field, f"cannot make a slug from {title!r}: give --slug")
     return made

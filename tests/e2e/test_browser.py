@@ -1,0 +1,156 @@
+"""A visitor's browser: headless Chromium (Debian's) on the confirm page of a real gunicorn server,
+presses Confirm and lands on the ticket page with its QR code loaded (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import zxingcpp
+from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
+from sqlmodel import Session
+
+from azctl.models import Performance, ReservationStatus
+from azctl.services import booking, reservations, tokens
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",
+]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TICKET_PATH = re.compile(rf"/t/[{tokens.ALPHABET}]{{{tokens.TOKEN_LENGTH}}}$")
+# The QR image as the browser decoded it: one grey byte per pixel, read back through a canvas.
+READ_QR_PIXELS = """() => {
+    const img = document.getElementById('qr');
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d');
+    context.drawImage(img, 0, 0);
+    const rgba = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const grey = [];
+    for (let index = 0; index < rgba.length; index += 4) grey.push(rgba[index]);
+    return {width: canvas.width, height: canvas.height, grey};
+}"""
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: bash .ci/run installs Debian's chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+def _watch_for_problems(page: Page) -> list[str]:
+    """What went wrong in the page: script errors, CSP refusals, failed or refused requests.
+
+    The browser's own request for /favicon.ico (there is none) does not count.
+    """
+    problems: list[str] = []
+
+    def ours(url: str) -> bool:
+        return not url.endswith("/favicon.ico")
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and ours(message.location.get("url", "")):
+            problems.append(f"console: {message.text}")
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400 and ours(response.url):
+            problems.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"script: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"{request.url}: {request.failure}"))
+    page.on("response", on_response)
+    return problems
+
+
+def _qr_text(pixels: dict) -> str:
+    grey = memoryview(bytes(pixels["grey"])).cast("B", (pixels["height"], pixels["width"]))
+    [barcode] = zxingcpp.read_barcodes(grey)
+    return barcode.text
+
+
+def _status(session: Session, reference: str) -> ReservationStatus:
+    session.rollback()  # a fresh snapshot, to see what the server has committed since
+    return reservations.get_reservation(session, reference=reference).status
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_confirm_in_a_browser_lands_on_the_ticket_with_its_qr_code(
+    chromium: Path,
+    session: Session,
+    make_performance: Callable[..., Performance],
+    book: Callable[..., booking.SubmittedBooking],
+    gunicorn_server: Callable[..., LiveServer],
+    tmp_path: Path,
+):
+    performance = make_performance(capacity=20)
+    submitted = book(performance, party_size=3, name="Ada <b>Lovelace</b>")
+    reference = submitted.reservation.reference
+    server = gunicorn_server()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            problems = _watch_for_problems(page)
+
+            opened = page.goto(server.url(f"/confirm/{submitted.confirm_token}"))
+            assert opened is not None and opened.status == 200
+            assert page.title() == f"Confirm your booking {reference}"
+            assert "Ada <b>Lovelace</b>" in page.inner_text("body")  # shown as text, escaped
+            # Showing the page confirms nothing (a mail scanner's GET must not).
+            assert _status(session, reference) == ReservationStatus.PENDING
+
+            with page.expect_navigation(url=TICKET_PATH):
+                page.click("#confirm")
+            assert page.url.startswith(f"{server.base_url}/t/")
+            ticket_token = page.url.rpartition("/t/")[2]
+
+            qr = page.locator("img#qr")
+            qr.wait_for(state="visible")
+            page.wait_for_function("() => document.getElementById('qr').complete")
+            loaded = page.evaluate(
+                "() => { const img = document.getElementById('qr');"
+                " return {complete: img.complete, width: img.naturalWidth}; }"
+            )
+            assert loaded["complete"] and loaded["width"] > 0, loaded
+            assert _qr_text(page.evaluate(READ_QR_PIXELS)) == page.url
+            assert page.inner_text(".reference") == reference
+            assert reference in page.title()
+
+            screenshot = tmp_path / "ticket.png"
+            page.screenshot(path=str(screenshot), full_page=True)
+            assert problems == [], problems  # no CSP refusal, no failed request, no script error
+        finally:
+            browser.close()
+
+    image = screenshot.read_bytes()
+    assert image.startswith(PNG_MAGIC) and len(image) > 1000
+    assert _status(session, reference) == ReservationStatus.CONFIRMED
+    confirmed = reservations.get_reservation(session, reference=reference)
+    assert confirmed.confirmed_at is not None and confirmed.qr_code_generated_at is not None
+    assert booking.ticket(session, token=ticket_token).reservation.reference == reference
+    assert f'"POST /confirm/{submitted.confirm_token} HTTP/1.1" 303' in server.log()
