@@ -32,7 +32,7 @@ def read_json(req: falcon.Request, model: type[Model]) -> Model:
         raise MalformedBody("body", f"the body is larger than {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting too deep is unreadable
         raise MalformedBody("body", "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise MalformedBody("body", "the body must be a JSON object")

@@ -40,7 +40,7 @@ _HEADINGS = {
     "sold_out": "Sorry, sold out",
     "booking_closed": "Booking is closed",
     "rate_limited": "Too many tries",
-    "invalid_state": "This ticket is no longer valid",
+    "invalid_state": "This link can no longer be used",
     "unavailable": "Please try again in a moment",
 }
 

@@ -321,6 +321,7 @@ def cancellation_preview(
     now = now or times.now_utc()
     cancel_token, linked = _linked(session, token, TokenPurpose.CANCEL)
     _refuse_uncancellable(cancel_token, linked.reservation, now)
+    _refuse_checked_in(session, linked.reservation)
     return linked
 
 
@@ -380,9 +381,7 @@ def _cancel(
 ) -> None:
     if reservation.status not in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED):
         raise errors.InvalidState(f"{reservation.reference} is already {reservation.status}")
-    checked_in = session.exec(select(CheckIn.id).where(CheckIn.reservation_id == reservation.id))
-    if checked_in.first() is not None:
-        raise errors.InvalidState(f"{reservation.reference} has already checked in")
+    _refuse_checked_in(session, reservation)
     _mark_cancelled(
         session,
         reservation,
@@ -391,6 +390,12 @@ def _cancel(
         kind="cancelled",
         subject=f"Booking {reservation.reference} cancelled: {summary.show.title}",
     )
+
+
+def _refuse_checked_in(session: Session, reservation: Reservation) -> None:
+    checked_in = session.exec(select(CheckIn.id).where(CheckIn.reservation_id == reservation.id))
+    if checked_in.first() is not None:
+        raise errors.InvalidState(f"{reservation.reference} has already checked in")
 
 
 def _mark_cancelled(
