@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -10,17 +12,10 @@ import typer
 from azctl import db, errors
 from azctl.commands.output import say, stderr
 from azctl.models import OutboxStatus
-from azctl.services import mail, outbox
+from azctl.services import outbox, sender
 from azctl.settings import get_settings
 
 app = typer.Typer(help="Mail: send the outbox, send a test message.", no_args_is_help=True)
-
-
-def _send_once(transport: outbox.Transport | None = None) -> outbox.SendReport:
-    with db.session_scope() as session:
-        return outbox.send_due(
-            session, transport=transport or mail.transport_from_settings(), render=mail.render
-        )
 
 
 def _describe(report: outbox.SendReport) -> str:
@@ -43,17 +38,50 @@ def send(
     settings = get_settings()
     where = "SMTP" if settings.smtp_url else str(settings.effective_mail_dir)
     if not watch:
-        say(f"Mail to {where}: {_describe(_send_once())}.")
+        say(f"Mail to {where}: {_describe(sender.send_once())}.")
         return
-    stderr.print(f"Sending mail to {where} every {interval:g} s; Ctrl-C stops.")
+    db.get_engine()  # a database that is not there or not migrated stops us now, not every round
+    stderr.print(f"Sending mail to {where} every {interval:g} s; Ctrl-C stops.", markup=False)
+    _watch(interval)
+    stderr.print("Stopped.")
+
+
+def _show(report: outbox.SendReport) -> None:
+    if report.error:
+        stderr.print(f"Mail not sent, trying again: {report.error}", markup=False)
+    else:
+        say(_describe(report))
+
+
+def _interrupt(_signal: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _watch(interval: float) -> None:
+    """Run the sender loop until Ctrl-C or SIGTERM, then let it finish the message in hand.
+
+    The loop runs in a thread of its own so that stopping records the message being sent
+    rather than leave it leased as if this sender had died. The wait is on an Event: an
+    interrupted Thread.join() can take a thread that is still running for finished.
+    """
+    stop = threading.Event()
+    finished = threading.Event()
+
+    def loop() -> None:
+        try:
+            sender.run_sender(stop=stop, interval=interval, on_report=_show)
+        finally:
+            finished.set()
+
+    threading.Thread(target=loop, name="azctl-mail-sender", daemon=True).start()
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop, as Ctrl-C
     try:
-        while True:
-            report = _send_once()
-            if report.sent or report.retrying or report.failed:
-                say(_describe(report))
-            time.sleep(interval)
+        finished.wait()
     except KeyboardInterrupt:
-        stderr.print("Stopped.")
+        stop.set()
+        finished.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command("test")
@@ -62,10 +90,9 @@ def test(address: Annotated[str, typer.Argument(help="Where to send the test mes
 
     Example: azctl mail test me@example.org
     """
-    transport = mail.transport_from_settings()
     with db.session_scope() as session:
         message = outbox.queue_test_message(session, to_address=address)
-    report = _send_once(transport)
+    report = sender.send_once()
     with db.session_scope() as session:
         delivered = outbox.get_message(session, message_id=message.id or 0)
     if delivered.status != OutboxStatus.SENT:

@@ -6,82 +6,99 @@ import os
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
+
+import jinja2
 
 from azctl.models import OutboxMessage
 from azctl.services import tickets, times
 from azctl.services.outbox import Transport
 from azctl.settings import get_settings
 
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("azctl.services", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_LINKS = (
+    ("confirm_token", "confirm_url", tickets.confirm_url),
+    ("cancel_token", "cancel_url", tickets.cancel_url),
+    ("ticket_token", "ticket_url", tickets.ticket_url),
+)
 
-def _when(context: dict[str, object]) -> str:
-    return str(context.get("when", ""))
+
+def _template_context(message: OutboxMessage) -> dict[str, Any]:
+    """The row's context, the links made from its raw tokens, and the subject (the page title)."""
+    context: dict[str, Any] = {**message.context, "subject": message.subject}
+    for token_key, url_key, url in _LINKS:
+        if message.context.get(token_key):
+            context[url_key] = url(str(message.context[token_key]))
+    return context
 
 
-def _body(message: OutboxMessage) -> str:
-    context = message.context
-    kind = message.kind
-    greeting = f"Hello {context.get('name', '')},\n\n"
-    booking = (
-        f"{context.get('show_title')} at {context.get('venue_name')}, {_when(context)}\n"
-        f"Seats: {context.get('party_size')}   Reference: {context.get('reference')}\n\n"
-    )
-    if kind == "confirmation":
-        return (
-            f"{greeting}thank you for booking. Your seats are held only once you confirm:\n\n"
-            f"{booking}"
-            f"Confirm: {tickets.confirm_url(str(context['confirm_token']))}\n"
-            f"This link works until {context.get('confirm_by')}.\n\n"
-            f"Changed your mind? Cancel: {tickets.cancel_url(str(context['cancel_token']))}\n"
-        )
-    if kind == "ticket":
-        return (
-            f"{greeting}your booking is confirmed. Show this ticket at the door:\n\n"
-            f"{booking}"
-            f"Ticket: {tickets.ticket_url(str(context['ticket_token']))}\n\n"
-            "The QR code is attached; a printout or a phone screen both work.\n"
-        )
-    if kind == "cancelled":
-        return f"{greeting}your booking has been cancelled:\n\n{booking}"
-    if kind == "performance_cancelled":
-        return (
-            f"{greeting}we are sorry: this performance has been cancelled,"
-            f" and your booking with it.\n\n{booking}"
-        )
-    return "This is a test message from azctl. If you can read it, mail works.\n"
+def _sender_domain() -> str | None:
+    """The domain of AZCTL_MAIL_FROM, for Message-IDs and Content-IDs (None: this host's name)."""
+    return parseaddr(get_settings().mail_from)[1].rpartition("@")[2] or None
 
 
 def render(message: OutboxMessage) -> EmailMessage:
-    """The email for an outbox row, built at send time from the row's context."""
+    """The email for an outbox row, built at send time from the row's context.
+
+    A text part and an HTML part (multipart/alternative) from the templates `<kind>.txt` and
+    `<kind>.html`; the ticket mail's HTML shows the QR code inline (multipart/related, by
+    `cid:`), and the mail carries the `.ics` event as an attachment.
+    """
     settings = get_settings()
+    domain = _sender_domain()
     email = EmailMessage()
     email["From"] = settings.mail_from
     email["To"] = message.to_address
     email["Subject"] = message.subject
     email["Date"] = format_datetime(times.now_utc())
-    email["Message-ID"] = make_msgid(idstring=f"azctl-{message.id}")
-    email.set_content(_body(message))
-    context = message.context
+    # The same for every try of one message, so a mailbox drops the copy a retry may deliver.
+    created = f"{message.created_at:%Y%m%d%H%M%S%f}"
+    email["Message-ID"] = f"<azctl.{message.id}.{created}@{domain or 'localhost'}>"
+    qr_cid = make_msgid(idstring="qr", domain=domain)
+    context = {**_template_context(message), "qr_cid": qr_cid.strip("<>")}
+    email.set_content(_templates.get_template(f"{message.kind}.txt").render(context))
+    email.add_alternative(
+        _templates.get_template(f"{message.kind}.html").render(context), subtype="html"
+    )
     if message.kind == "ticket":
-        token = str(context["ticket_token"])
-        email.add_attachment(
-            tickets.qr_png(token), maintype="image", subtype="png", filename="ticket-qr.png"
-        )
-        email.add_attachment(
-            tickets.ics_event(
-                uid=f"{context.get('reference')}@azctl",
-                title=str(context.get("show_title", "")),
-                location=str(context.get("venue_name", "")),
-                starts_at=times.parse_iso(str(context["starts_at"])),
-                url=tickets.ticket_url(token),
-            ),
-            maintype="text",
-            subtype="calendar",
-            filename="performance.ics",
-        )
+        _add_ticket(email, context, qr_cid=qr_cid)
     return email
+
+
+def _add_ticket(email: EmailMessage, context: dict[str, Any], *, qr_cid: str) -> None:
+    """The QR code beside the HTML that shows it, and the performance as a calendar event."""
+    html = email.get_body(("html",))
+    assert html is not None
+    html.add_related(
+        tickets.qr_png(str(context["ticket_token"])),
+        maintype="image",
+        subtype="png",
+        cid=qr_cid,
+        disposition="inline",
+        filename="ticket-qr.png",
+    )
+    email.add_attachment(
+        tickets.ics_event(
+            uid=f"{context['reference']}@azctl",
+            title=str(context["show_title"]),
+            location=str(context["venue_name"]),
+            starts_at=times.parse_iso(str(context["starts_at"])),
+            url=context["ticket_url"],
+        ),
+        maintype="text",
+        subtype="calendar",
+        filename="performance.ics",
+    )
 
 
 class FileTransport:

@@ -33,9 +33,20 @@ class Transport(Protocol):
 
 @dataclass(frozen=True)
 class SendReport:
-    sent: int
-    retrying: int
-    failed: int
+    """What one round of sending did; `error` says why a round could not run at all."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    error: str | None = None
+
+    def __add__(self, other: SendReport) -> SendReport:
+        return SendReport(
+            sent=self.sent + other.sent,
+            retrying=self.retrying + other.retrying,
+            failed=self.failed + other.failed,
+            error=other.error or self.error,
+        )
 
 
 def queue_message(

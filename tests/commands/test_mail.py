@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import email
+import os
+import signal
+import subprocess
+import sys
 from email.message import Message
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.engine import Engine
 
-import azctl.commands.mail as mail_command
+from azctl import db
 from azctl.models import OutboxMessage
+from azctl.services import outbox
 from tests.commands.helpers import Cli, assert_error, count, describe, succeeded
 from tests.helpers import unchanged
+from tests.smtp_peer import SMTPPeer
 
 
 def mailbox(data_dir: Path) -> list[Message]:
@@ -100,19 +105,74 @@ def test_test_refuses_an_address_that_is_not_one(cli: Cli, database_url: str, en
         )
 
 
-def test_watch_sends_until_interrupted(
-    cli: Cli, ticket, monkeypatch: pytest.MonkeyPatch, isolated_settings: Path
-):
-    def interrupt(_seconds: float) -> None:
-        raise KeyboardInterrupt
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_watch_sends_over_smtp_until_stopped(ticket, engine: Engine, stop_signal: str):
+    """`mail send --watch` as an operator runs it: its own process, stopped with Ctrl-C or by a
+    service manager, cleanly, after recording what it sent."""
+    with SMTPPeer() as peer:
+        env = {**os.environ, "AZCTL_SMTP_URL": peer.url}
+        with subprocess.Popen(
+            [sys.executable, "-m", "azctl", "mail", "send", "--watch", "--interval", "0.2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as watcher:
+            try:
+                received = peer.wait_for(2, timeout=60)
+                # Mail queued while it watches goes out on a later round.
+                with db.new_session(engine) as session:
+                    outbox.queue_test_message(session, to_address="late@example.org")
+                received = peer.wait_for(3, timeout=30)
+            finally:
+                watcher.send_signal(getattr(signal, stop_signal))
+                stdout, stderr = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, stderr
+    assert sorted(str(message["To"]) for message in received) == [
+        "giulia@example.org",
+        "giulia@example.org",
+        "late@example.org",
+    ]
+    assert stdout == "sent 2, will retry 0, gave up on 0\nsent 1, will retry 0, gave up on 0\n"
+    assert stderr == "Sending mail to SMTP every 0.2 s; Ctrl-C stops.\nStopped.\n"
+    assert count(engine, OutboxMessage, status="sent") == 3
 
-    monkeypatch.setattr(mail_command, "time", SimpleNamespace(sleep=interrupt))
-    result = succeeded(cli("mail", "send", "--watch", "--interval", "0.5"))
-    assert result.stdout == "sent 2, will retry 0, gave up on 0\n"
-    assert result.stderr == (
-        f"Sending mail to {isolated_settings / 'mail'} every 0.5 s; Ctrl-C stops.\nStopped.\n"
+
+def test_send_and_test_over_smtp(cli: Cli, ticket, engine: Engine):
+    with SMTPPeer(login=("box", "secret")) as peer:
+        env = {"AZCTL_SMTP_URL": peer.url}
+        sent = succeeded(cli("mail", "send", env=env))
+        assert sent.stdout == "Mail to SMTP: sent 2, will retry 0, gave up on 0.\n"
+        tested = succeeded(cli("mail", "test", "me@example.org", env=env))
+        received = peer.wait_for(3)
+    assert tested.stdout == (
+        "Delivered a test message to me@example.org; sent 1, will retry 0, gave up on 0.\n"
     )
-    assert len(mailbox(isolated_settings)) == 2
+    [test_message] = [message for message in received if message["To"] == "me@example.org"]
+    assert test_message["Subject"] == "azctl test message"
+    assert "mail works" in test_message.get_body(("plain",)).get_content()
+    assert "mail works" in test_message.get_body(("html",)).get_content()
+    assert len(received) == 3
+
+
+def test_test_with_a_wrong_password_fails_and_keeps_the_message(
+    cli: Cli, database_url: str, engine: Engine
+):
+    with SMTPPeer(login=("box", "secret")) as peer:
+        result = cli(
+            "mail",
+            "test",
+            "me@example.org",
+            env={"AZCTL_SMTP_URL": peer.url_with(user="box", password="guess")},
+        )
+        assert peer.messages == []
+    assert result.exit_code == 1, describe(result)
+    assert result.stderr.startswith(
+        "Error: the test message to me@example.org could not be delivered"
+        " (SMTPAuthenticationError: (535"
+    )
+    assert result.stderr.endswith("it stays queued and will be retried\n")
+    assert count(engine, OutboxMessage, status="queued") == 1
 
 
 def test_an_unreachable_smtp_server_leaves_the_mail_queued(cli: Cli, ticket, engine: Engine):

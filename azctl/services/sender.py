@@ -1,0 +1,87 @@
+"""The mail sender: delivers the outbox now (`send_once`), or round after round until it is told
+to stop (`run_sender`); `azctl mail send [--watch]` runs it, and `azctl serve --with-mailer` runs
+that command beside gunicorn."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from azctl import db
+from azctl.services import mail, outbox
+from azctl.services.outbox import SendReport, Transport
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+
+
+def send_once(
+    *,
+    transport: Transport | None = None,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+) -> SendReport:
+    """Deliver every message due now, batch after batch, in a session of its own.
+
+    The transport defaults to the configured one (SMTP or `.eml` files). A message that fails
+    is not due again before its backoff, so the batches end; `stop` ends them early.
+    """
+    transport = transport or mail.transport_from_settings()
+    total = SendReport()
+    with db.session_scope() as session:
+        while stop is None or not stop.is_set():
+            report = outbox.send_due(
+                session, transport=transport, render=mail.render, now=now, limit=BATCH
+            )
+            total += report
+            if report.sent + report.retrying + report.failed < BATCH:
+                break
+    return total
+
+
+def run_sender(
+    *,
+    stop: threading.Event,
+    interval: float = 5.0,
+    on_report: Callable[[SendReport], None] | None = None,
+) -> None:
+    """Send what is due every `interval` seconds until `stop` is set; never raises.
+
+    Each round that did something, or could not run (database or configuration trouble: its
+    `error` says what), goes to `on_report`, or to this module's logger when there is none.
+    Setting `stop` ends the loop after the batch in hand; the caller joins its thread.
+    """
+    report_to = on_report or _log_report
+    while not stop.is_set():
+        try:
+            report = send_once(stop=stop)
+        except Exception as exc:  # a round that failed is reported and the next one tried
+            log.debug("mail sender round failed", exc_info=True)
+            report = SendReport(error=_one_line(exc))
+        if report.sent or report.retrying or report.failed or report.error:
+            try:
+                report_to(report)
+            except Exception:
+                log.exception("the mail sender could not report a round")
+        stop.wait(interval)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's type and the first line of its message (SQLAlchemy's run to many)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _log_report(report: SendReport) -> None:
+    if report.error:
+        log.warning("mail sender: round failed, trying again: %s", report.error)
+    else:
+        log.info(
+            "mail sender: sent %d, will retry %d, gave up on %d",
+            report.sent,
+            report.retrying,
+            report.failed,
+        )
