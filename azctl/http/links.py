@@ -13,16 +13,15 @@ import falcon
 from azctl import errors
 from azctl.http import pages
 from azctl.models import Reservation
-from azctl.services import booking, reports, tickets, times, tokens
+from azctl.services import booking, catalog, reports, tickets, times, tokens
 
 
 def _facts(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
-    venue = summary.venue
     return {
         "reservation": reservation,
         "summary": summary,
         "when": times.short_local(summary.performance.starts_at),
-        "venue_address": ", ".join(part for part in (venue.address, venue.city) if part),
+        "venue_address": catalog.venue_line(summary.venue),
     }
 
 

@@ -22,7 +22,7 @@ from azctl.models import (
     ReservationToken,
     TokenPurpose,
 )
-from azctl.services import outbox, reports, tickets, times, tokens, validation
+from azctl.services import catalog, outbox, reports, tickets, times, tokens, validation
 from azctl.services.reservations import REFERENCE_PREFIX, get_reservation
 from azctl.settings import get_settings
 
@@ -107,9 +107,7 @@ def _mail_context(reservation: Reservation, summary: reports.PerformanceSummary)
         "party_size": reservation.party_size,
         "show_title": summary.show.title,
         "venue_name": summary.venue.name,
-        "venue_address": ", ".join(
-            part for part in (summary.venue.address, summary.venue.city) if part
-        ),
+        "venue_address": catalog.venue_line(summary.venue),
         "starts_at": times.iso_local(summary.performance.starts_at),
         "when": times.short_local(summary.performance.starts_at),
     }

@@ -331,6 +331,11 @@ def set_booking_enabled(session: Session, *, performance_id: int, enabled: bool)
         return performance
 
 
+def venue_line(venue: Venue) -> str:
+    """Where to go, in one line: `Via Rivoli 6, Milano`."""
+    return ", ".join(part for part in (venue.address, venue.city) if part)
+
+
 def venue_dict(venue: Venue) -> dict[str, object]:
     return {
         "slug": venue.slug,
