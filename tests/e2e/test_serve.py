@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,17 @@ def _children(pid: int) -> set[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         found.update(int(child) for child in (task / "children").read_text().split())
     return found
+
+
+def _children_once_there(pid: int, count: int, timeout: float = 20.0) -> set[int]:
+    """The child processes of `pid`, once there are `count` of them (gunicorn forks its second
+    worker after the first already answers)."""
+    deadline = time.monotonic() + timeout
+    while len(children := _children(pid)) < count:
+        assert time.monotonic() < deadline, f"{len(children)} of {count} children after {timeout}s"
+        time.sleep(0.05)
+    assert len(children) == count
+    return children
 
 
 def _alive(pid: int) -> bool:
@@ -67,8 +79,7 @@ def test_serve_with_mailer_answers_sends_mail_and_stops_cleanly(
         server = LiveServer(public_url, server_port, database_url, env, process, log_path, log)
         try:
             _wait_until_healthy(server, 30.0)
-            children = _children(process.pid)
-            assert len(children) == 3  # two workers and the mail sender
+            children = _children_once_there(process.pid, 3)  # two workers and the mail sender
 
             booked = server.request(
                 "POST",
