@@ -1,0 +1,82 @@
+"""The big coloured answer to the latest scan, to be read from a step away in a dark foyer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from azctl.services import times
+from azctl.services.checkin import ScanOutcome, ScanResult
+
+# The first line of the banner: the answer in a word or two, for a glance.
+HEADLINES = {
+    ScanResult.ALREADY_CHECKED_IN: "ALREADY CHECKED IN",
+    ScanResult.UNKNOWN_TOKEN: "UNKNOWN TICKET",
+    ScanResult.NOT_CONFIRMED: "NOT CONFIRMED",
+    ScanResult.WRONG_PERFORMANCE: "WRONG PERFORMANCE",
+    ScanResult.TOO_EARLY: "TOO EARLY",
+    ScanResult.TOO_LATE: "TOO LATE",
+    ScanResult.PERFORMANCE_CANCELLED: "PERFORMANCE CANCELLED",
+}
+
+# Green lets the party in; red is a ticket that has been used, so a copy may be in other hands;
+# yellow, every other answer, is a ticket not for this door now, or no ticket at all.
+TONES = {
+    ScanResult.OK: "admit",
+    ScanResult.ALREADY_CHECKED_IN: "refuse",
+}
+TONE_CLASSES = ("-admit", "-refuse", "-warn", "-checking")
+
+
+def headline(outcome: ScanOutcome) -> str:
+    if outcome.result is ScanResult.OK:
+        return f"ADMIT {outcome.party_size}"
+    return HEADLINES[outcome.result]
+
+
+def detail(outcome: ScanOutcome) -> str:
+    """The service's one line for staff, without the words the headline already says, and the
+    reference when the line does not carry it."""
+    title = headline(outcome)
+    line = outcome.message
+    if line.startswith(title):
+        line = line.removeprefix(title).lstrip(": ")
+    if outcome.reference and outcome.reference not in line:
+        line = f"{outcome.reference} · {line}" if line else outcome.reference
+    return line
+
+
+class ResultBanner(Static):
+    """Shows one answer at a time: a headline, its detail, and when it was given.
+
+    The time line tells staff that a second scan with the same answer was answered anew.
+    """
+
+    def on_mount(self) -> None:
+        self.show_waiting()
+
+    def _show(self, tone: str, title: str, line: str, at: datetime | None = None) -> None:
+        self.remove_class(*TONE_CLASSES)
+        if tone:
+            self.add_class(f"-{tone}")
+        text = Text(justify="center")
+        text.append(title, style="bold")
+        text.append(f"\n{line}")
+        if at is not None:
+            text.append(f"\n{times.to_local(at):%H:%M:%S}")
+        self.update(text)
+
+    def show_waiting(self) -> None:
+        self._show("", "READY", "scan a ticket, or F2 to find a visitor by name")
+
+    def show_checking(self) -> None:
+        self._show("checking", "CHECKING…", "")
+
+    def show_outcome(self, outcome: ScanOutcome, at: datetime) -> None:
+        self._show(TONES.get(outcome.result, "warn"), headline(outcome), detail(outcome), at)
+
+    def show_failure(self, title: str, line: str, at: datetime) -> None:
+        """An answer that is not a check-in result: the database is gone, or a refusal."""
+        self._show("refuse", title, line, at)

@@ -1,0 +1,35 @@
+"""The door's latest scans, newest first, from every door checking this performance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.widgets import DataTable
+
+from azctl.services import times
+from azctl.services.checkin import ScanRow
+
+# How the scan log names a source, as staff say it.
+SOURCES = {"qr_scan": "scan", "manual": "by hand"}
+
+
+class RecentScans(DataTable[str]):
+    """A read-only list: it never takes focus, so the scan field keeps it."""
+
+    can_focus = False
+
+    def on_mount(self) -> None:
+        self.cursor_type = "none"
+        self.zebra_stripes = True
+        self.add_columns("Time", "Result", "Reference", "By", "How")
+
+    def show(self, scans: Iterable[ScanRow]) -> None:
+        self.clear()
+        for scan in scans:
+            self.add_row(
+                f"{times.to_local(scan.scanned_at):%H:%M:%S}",
+                scan.result.replace("_", " "),
+                scan.reference or "",
+                scan.staff or "",
+                SOURCES.get(scan.source, scan.source),
+            )
