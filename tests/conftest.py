@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from azctl import db
-from azctl.models import Performance
-from azctl.services import booking, catalog, times
+from azctl.models import Performance, Staff
+from azctl.services import booking, catalog, staff, times
 from azctl.settings import get_settings, reload_settings
 
 PG_URL = os.environ.get("AZCTL_TEST_DATABASE_URL")
@@ -188,6 +188,16 @@ def confirmed(
     ) -> booking.ConfirmedBooking:
         submitted = book(performance, party_size, **fields)
         return booking.confirm_booking(session, token=submitted.confirm_token)
+
+    return make
+
+
+@pytest.fixture
+def make_staff(session: Session) -> Callable[..., tuple[Staff, str]]:
+    """Adds a staff member; returns the member and the raw API token shown once."""
+
+    def make(username: str = "anna", role: str = "box_office", **fields: str) -> tuple[Staff, str]:
+        return staff.add_staff(session, username=username, role=role, **fields)
 
     return make
 

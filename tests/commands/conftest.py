@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from azctl.commands import output
 from azctl.main import app
-from azctl.models import Performance
+from azctl.models import Performance, Staff
 from azctl.services import booking, staff, times
 from tests.commands.helpers import Cli
 
@@ -51,11 +51,9 @@ def cli(azctl_command: TyperGroup, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 
 @pytest.fixture
-def anna(session: Session) -> str:
+def anna(make_staff: Callable[..., tuple[Staff, str]]) -> str:
     """An active box-office member; returns her API token."""
-    _member, token = staff.add_staff(
-        session, username="anna", role="box_office", display_name="Anna Colombo"
-    )
+    _member, token = make_staff("anna", display_name="Anna Colombo")
     return token
 
 

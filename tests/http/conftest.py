@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from azctl.http.app import create_app
 from azctl.http.ratelimit import RateLimiter
-from azctl.models import Performance
-from azctl.services import booking, staff
+from azctl.models import Performance, Staff
+from azctl.services import booking
 from azctl.settings import get_settings
 from tests.http.helpers import VISITOR, Client
 
@@ -49,10 +49,8 @@ def performance(make_performance: Callable[..., Performance]) -> Performance:
 
 
 @pytest.fixture
-def staff_token(session: Session) -> str:
-    _member, token = staff.add_staff(
-        session, username="anna", role="box_office", display_name="Anna Verdi"
-    )
+def staff_token(make_staff: Callable[..., tuple[Staff, str]]) -> str:
+    _member, token = make_staff("anna", display_name="Anna Verdi")
     return token
 
 

@@ -6,21 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
 from azctl.models import Staff
-from azctl.services import staff
 from tests.smtp_peer import Certificate, Security, SMTPPeer, make_certificate
-
-
-@pytest.fixture
-def make_staff(session: Session) -> Callable[..., tuple[Staff, str]]:
-    """Adds a staff member; returns the member and the raw API token shown once."""
-
-    def make(username: str = "anna", role: str = "box_office", **fields: str) -> tuple[Staff, str]:
-        return staff.add_staff(session, username=username, role=role, **fields)
-
-    return make
 
 
 @pytest.fixture
