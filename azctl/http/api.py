@@ -21,6 +21,8 @@ class Health:
             connection.execute(sa.text("SELECT 1"))
         resp.media = schemas.checked(schemas.Health, {"status": "ok", "database": "ok"})
 
+    on_head = on_get  # what uptime checkers and load balancers often send; Falcon drops the body
+
 
 class Shows:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -104,7 +104,11 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "Is the service and its database up?",
                 "responses": {"200": _json(schemas.Health, "Up"), **_problems()},
-            }
+            },
+            "head": {
+                "summary": "The same check, without a body",
+                "responses": {"200": {"description": "Up"}, "503": {"description": _WHY[503]}},
+            },
         },
         "/api/shows": {
             "get": {

@@ -11,7 +11,7 @@ import pytest
 from azctl.settings import reload_settings
 
 DESIGN_PATHS = {
-    "/health": {"get"},
+    "/health": {"get", "head"},
     "/api/shows": {"get"},
     "/api/shows/{slug}": {"get"},
     "/api/performances/{performance_id}": {"get"},

@@ -23,6 +23,8 @@ def test_health_is_ok_when_the_database_answers(client):
     result = client.simulate_get("/health")
     assert result.status_code == 200
     assert result.json == {"status": "ok", "database": "ok"}
+    head = client.simulate_head("/health")
+    assert (head.status_code, head.content) == (200, b"")
 
 
 @pytest.fixture
@@ -40,6 +42,7 @@ def unreachable_engine(backend, database_url, tmp_path):
 def test_an_unreachable_database_is_a_503_not_a_traceback(make_client, unreachable_engine):
     client = make_client(over=unreachable_engine)
     token = tokens.new_token()
+    assert client.simulate_head("/health").status_code == 503
     problems = [
         client.simulate_get("/health"),
         client.simulate_get("/api/shows"),
