@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from azctl import db, errors
 from azctl.commands import checkin, database, mail, output, perf, res, show, staff, venue
+from azctl.models import MAX_ID
 from azctl.services import demo as demo_service
 from azctl.settings import reload_settings
 
@@ -116,9 +117,7 @@ def serve(
 def tui(
     perf: Annotated[
         int | None,
-        typer.Option(
-            "--perf", help="Open the door screen of this performance.", min=1, max=output.MAX_ID
-        ),
+        typer.Option("--perf", help="Open the door screen of this performance.", min=1, max=MAX_ID),
     ] = None,
     as_user: Annotated[
         str | None, typer.Option("--as", help="Staff username recorded on check-ins.")

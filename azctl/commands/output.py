@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from azctl.models import MAX_ID
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")]
 AsOption = Annotated[
@@ -26,7 +28,6 @@ AsOption = Annotated[
 ]
 # Ids and seat counts are bounded here so that a number no database column holds is a usage
 # error, not a failure deep inside the driver.
-MAX_ID = 2**31 - 1
 PerfOption = Annotated[int, typer.Option("--perf", help="The performance id.", min=1, max=MAX_ID)]
 
 stdout = Console(highlight=False, soft_wrap=False)

@@ -9,7 +9,6 @@ import typer
 
 from azctl import db, errors
 from azctl.commands.output import (
-    MAX_ID,
     Column,
     JsonOption,
     emit_list,
@@ -18,6 +17,7 @@ from azctl.commands.output import (
     stderr,
     when,
 )
+from azctl.models import MAX_ID
 from azctl.services import booking, capacity, catalog, reports, times
 
 app = typer.Typer(

@@ -13,9 +13,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from azctl import db, errors
 from azctl.http import api, links, middleware, openapi, problems
 from azctl.http.ratelimit import RateLimiter
+from azctl.models import MAX_ID
 from azctl.settings import Settings, get_settings
 
-_PERFORMANCE = f"/api/performances/{{performance_id:int(min=1, max={openapi.MAX_ID})}}"
+_PERFORMANCE = f"/api/performances/{{performance_id:int(min=1, max={MAX_ID})}}"
 
 
 def create_app(

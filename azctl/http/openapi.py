@@ -15,9 +15,9 @@ from pydantic.json_schema import models_json_schema
 from azctl import __version__
 from azctl.http import schemas
 from azctl.http.problems import PROBLEM_JSON
+from azctl.models import MAX_ID
 from azctl.settings import Settings
 
-MAX_ID = 2**31 - 1
 _MODELS: list[type[BaseModel]] = [
     schemas.Problem,
     schemas.Health,

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from azctl.models import MAX_ID
+
 
 class _Request(BaseModel):
     """Strict: `"2"` is not a party size and an unknown field is a typo, not something to drop."""
@@ -35,7 +37,7 @@ class ScanRequest(_Request):
     token: str = Field(
         min_length=1, max_length=500, description="What was scanned: a token or a ticket URL."
     )
-    performance_id: int = Field(ge=1, le=2**31 - 1, description="The door's performance.")
+    performance_id: int = Field(ge=1, le=MAX_ID, description="The door's performance.")
 
 
 class _Answer(BaseModel):

@@ -1,6 +1,6 @@
 """SQLModel tables only; every rule about them lives in `azctl.services`."""
 
-from azctl.models.base import UTCDateTime, utcnow
+from azctl.models.base import MAX_ID, UTCDateTime, utcnow
 from azctl.models.catalog import Performance, Show, Venue
 from azctl.models.checkins import CheckIn, CheckInSource, ScanLog
 from azctl.models.outbox import OutboxMessage, OutboxStatus
@@ -13,6 +13,7 @@ from azctl.models.reservations import (
 from azctl.models.staff import Staff, StaffRole
 
 __all__ = [
+    "MAX_ID",
     "CheckIn",
     "CheckInSource",
     "OutboxMessage",
