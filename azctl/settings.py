@@ -26,6 +26,20 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(text: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or networks (`10.0.0.0/8, 127.0.0.1`), each one checked."""
+    networks = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
 class Settings(BaseSettings):
     """Every knob of azctl; each field is read from `AZCTL_<FIELD>`."""
 
@@ -110,21 +124,13 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxy_networks(cls, value: str) -> str:
-        for part in filter(None, (piece.strip() for piece in value.split(","))):
-            try:
-                ipaddress.ip_network(part, strict=False)
-            except ValueError:
-                raise ValueError(f"{part!r} is not an IP address or network") from None
+        _networks(value)
         return value
 
     @cached_property
-    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
         """The proxies whose `X-Forwarded-For` names the client (comma-separated addresses)."""
-        return tuple(
-            ipaddress.ip_network(part.strip(), strict=False)
-            for part in self.trusted_proxies.split(",")
-            if part.strip()
-        )
+        return _networks(self.trusted_proxies)
 
     @cached_property
     def zone(self) -> ZoneInfo:

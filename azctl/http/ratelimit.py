@@ -17,7 +17,7 @@ import limits.storage
 import limits.strategies
 
 from azctl.http.problems import RateLimited
-from azctl.settings import Settings
+from azctl.settings import Network, Settings
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -30,7 +30,7 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 class ClientIdentity:
     """Who is asking, as far as a rate limit is concerned."""
 
-    def __init__(self, trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]):
+    def __init__(self, trusted_proxies: tuple[Network, ...]) -> None:
         self.trusted_proxies = trusted_proxies
 
     def _trusted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:

@@ -160,14 +160,27 @@ def _queue_ticket_mail(
     return ticket_token
 
 
-def _refuse_closed(summary: reports.PerformanceSummary, now: datetime) -> None:
+_CLOSED_BECAUSE = {
+    "cancelled": "this performance has been cancelled",
+    "started": "this performance has already started",
+    "closed": "booking is closed for this performance",
+}
+
+
+def booking_state(summary: reports.PerformanceSummary, now: datetime) -> str:
+    """`open`, or why a booking would be refused now: `cancelled`, `started` or `closed`."""
     performance = summary.performance
     if performance.cancelled_at is not None:
-        raise errors.BookingClosed("this performance has been cancelled")
+        return "cancelled"
     if performance.starts_at <= now:
-        raise errors.BookingClosed("this performance has already started")
-    if not performance.is_booking_enabled:
-        raise errors.BookingClosed("booking is closed for this performance")
+        return "started"
+    return "open" if performance.is_booking_enabled else "closed"
+
+
+def _refuse_closed(summary: reports.PerformanceSummary, now: datetime) -> None:
+    state = booking_state(summary, now)
+    if state != "open":
+        raise errors.BookingClosed(_CLOSED_BECAUSE[state])
 
 
 def submit_booking(

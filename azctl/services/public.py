@@ -12,19 +12,12 @@ from sqlmodel import Session
 
 from azctl import errors
 from azctl.models import Show
-from azctl.services import catalog, reports, times
-
-
-def booking_state(summary: reports.PerformanceSummary, now: datetime) -> str:
-    """`open`, `closed`, `cancelled` or `started`, as a visitor's booking would find it."""
-    if summary.booking_state == "open" and summary.performance.starts_at <= now:
-        return "started"
-    return summary.booking_state
+from azctl.services import booking, catalog, reports, times
 
 
 def performance_dict(summary: reports.PerformanceSummary, now: datetime) -> dict[str, Any]:
     venue = summary.venue
-    state = booking_state(summary, now)
+    state = booking.booking_state(summary, now)
     return {
         "id": summary.performance.id,
         "show": summary.show.slug,
