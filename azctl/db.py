@@ -32,7 +32,12 @@ _engines_lock = threading.Lock()
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url` with azctl's connection rules (WAL, foreign keys, BEGIN control)."""
+    """An engine for `url` with azctl's connection rules (WAL, foreign keys, BEGIN control).
+
+    Statement parameters are visitors' details and raw tokens (in queued mail): they are kept
+    out of SQLAlchemy's statement log and out of the text of its errors, which get logged.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)

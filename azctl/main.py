@@ -39,6 +39,16 @@ class AzctlGroup(typer.core.TyperGroup):
             return outcome
         sys.exit(outcome if isinstance(outcome, int) else 0)
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        # Bytes in a shell argument that are not UTF-8 reach Python as lone surrogates, which no
+        # database driver can send: refused here, for every command, before anything runs.
+        for arg in args:
+            try:
+                arg.encode()
+            except UnicodeEncodeError:
+                raise typer.BadParameter(f"{arg!r} is not UTF-8 text") from None
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)

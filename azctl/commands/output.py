@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from azctl.models import MAX_ID
 
@@ -30,8 +31,10 @@ AsOption = Annotated[
 # error, not a failure deep inside the driver.
 PerfOption = Annotated[int, typer.Option("--perf", help="The performance id.", min=1, max=MAX_ID)]
 
-stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# What people typed is printed as typed: no `:name:` emoji codes turned into pictures (cells are
+# `Text`, not markup, for the same reason).
+stdout = Console(highlight=False, soft_wrap=False, emoji=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def when(value: Any) -> str:
@@ -94,7 +97,7 @@ def emit_list(
             no_wrap=column.no_wrap,
         )
     for row in rows:
-        table.add_row(*(escape(column.render(row.get(column.key))) for column in columns))
+        table.add_row(*(Text(column.render(row.get(column.key))) for column in columns))
     stdout.print(table)
 
 
@@ -113,7 +116,7 @@ def emit_record(
     table.add_column()
     for name, value in record.items():
         if name != key:
-            table.add_row(name.replace("_", " "), escape(_cell(name, value)))
+            table.add_row(name.replace("_", " "), Text(_cell(name, value)))
     stdout.print(table)
 
 

@@ -9,6 +9,7 @@ import falcon
 from sqlalchemy.engine import Engine
 
 from azctl import db
+from azctl.http import problems
 from azctl.http.pages import CONTENT_SECURITY_POLICY
 from azctl.http.ratelimit import RateLimiter
 from azctl.services import staff
@@ -24,6 +25,9 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# Nor write them to the server's access log: gunicorn logs the request line from these keys of the
+# environ after the app has answered, so the app leaves them with the token replaced.
+_LOGGED_TARGETS = ("RAW_URI", "REQUEST_URI", "PATH_INFO")
 
 
 class DatabaseSession:
@@ -54,9 +58,12 @@ class SecurityHeaders:
         req.context.html_page = getattr(resource, "html_pages", False)
 
     def process_response(
-        self, _req: falcon.Request, resp: falcon.Response, _resource: Any, _succeeded: bool
+        self, req: falcon.Request, resp: falcon.Response, _resource: Any, _succeeded: bool
     ) -> None:
         resp.set_headers(SECURITY_HEADERS)
+        for key in _LOGGED_TARGETS:
+            if isinstance(req.env.get(key), str):
+                req.env[key] = problems.loggable_path(req.env[key])
 
 
 class RateLimits:

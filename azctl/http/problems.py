@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -34,6 +35,16 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
+
+
+# The links' pages carry a raw token in their path (`/t/{TOKEN}.png`): the token is a key to the
+# booking, so what is logged of a path keeps the route and drops the token.
+_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|cancel|t)/)[^/?#]+?(\.(?:png|svg))?(?=[/?#]|$)", re.I)
+
+
+def loggable_path(path: str) -> str:
+    """`path` (or a request target with a query) with any link token in it replaced."""
+    return _TOKEN_IN_PATH.sub(r"\1[token]\2", path)
 
 
 class MalformedBody(errors.InvalidInput):
@@ -96,7 +107,8 @@ def handle_database_error(
 ) -> None:
     """The database cannot be reached: nothing was written (the transaction rolled back), and a
     retry may succeed. Other database errors are bugs, answered as such (500), not as outages."""
-    log.warning("database unavailable on %s %s: %s", req.method, req.path, ex.orig or ex)
+    path = loggable_path(req.path)
+    log.warning("database unavailable on %s %s: %s", req.method, path, ex.orig or ex)
     resp.set_header("Retry-After", "5")
     _answer(req, resp, errors.Unavailable("the box office is briefly unavailable; try again"))
 
@@ -104,7 +116,7 @@ def handle_database_error(
 def handle_unexpected(
     req: falcon.Request, resp: falcon.Response, ex: Exception, _params: dict[str, Any]
 ) -> None:
-    log.exception("unexpected error on %s %s", req.method, req.path)
+    log.exception("unexpected error on %s %s", req.method, loggable_path(req.path))
     error = errors.AzctlError("something went wrong on our side; nothing was changed")
     error.code, error.status = "internal_error", 500
     _answer(req, resp, error)
