@@ -100,6 +100,15 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+def read_only(engine: Engine) -> Engine:
+    """`engine` for work that only reads: autocommit on PostgreSQL, each statement its own
+    snapshot, with no BEGIN or ROLLBACK round trip. SQLite, in-process, stays as it is.
+    `write()` refuses a session on it: a use case that writes needs its one transaction."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def new_session(engine: Engine | None = None) -> Session:
     """A session whose objects stay readable after commit, for front ends to display."""
     return Session(engine or get_engine(), expire_on_commit=False)
@@ -121,7 +130,9 @@ def write(session: Session) -> Iterator[Session]:
     if session.in_transaction():
         session.commit()
     try:
-        session.connection(execution_options={_WRITE_OPTION: True})
+        connection = session.connection(execution_options={_WRITE_OPTION: True})
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            raise RuntimeError("a write use case on a read-only session")
         yield session
         session.commit()
     except BaseException:
@@ -135,16 +146,23 @@ def lock_performance(session: Session, performance_id: int) -> Performance:
     Call inside `write()`. PostgreSQL takes a row lock that queues every other confirmation,
     cancellation and capacity change of this performance; on SQLite the write lock is already held.
     """
-    statement = (
-        select(Performance)
-        .where(Performance.id == performance_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    performance = session.exec(statement).first()
+    performance = lock_performance_where(session, Performance.id == performance_id)
     if performance is None:
         raise errors.NotFound(f"no performance with id {performance_id}")
     return performance
+
+
+def lock_performance_where(
+    session: Session, condition: Any, *, params: dict[str, Any] | None = None
+) -> Performance | None:
+    """`lock_performance` for the performance `condition` picks (a subquery, say), if any."""
+    statement = (
+        select(Performance)
+        .where(condition)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement, params=params or {}).first()  # type: ignore[call-overload]
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -17,12 +17,13 @@ from sqlmodel import Session, col, select
 from azctl import db, errors
 from azctl.models import (
     CheckIn,
+    Performance,
     Reservation,
     ReservationStatus,
     ReservationToken,
     TokenPurpose,
 )
-from azctl.services import catalog, outbox, reports, tickets, times, tokens, validation
+from azctl.services import capacity, catalog, outbox, reports, tickets, times, tokens, validation
 from azctl.services.reservations import REFERENCE_PREFIX, get_reservation
 from azctl.settings import get_settings
 
@@ -39,7 +40,7 @@ class SubmittedBooking:
 @dataclass(frozen=True)
 class ConfirmedBooking:
     reservation: Reservation
-    summary: reports.PerformanceSummary
+    summary: reports.PerformanceSummary  # as read before confirming: its seats exclude this one
     ticket_token: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -167,9 +168,8 @@ _CLOSED_BECAUSE = {
 }
 
 
-def booking_state(summary: reports.PerformanceSummary, now: datetime) -> str:
+def booking_state(performance: Performance, now: datetime) -> str:
     """`open`, or why a booking would be refused now: `cancelled`, `started` or `closed`."""
-    performance = summary.performance
     if performance.cancelled_at is not None:
         return "cancelled"
     if performance.starts_at <= now:
@@ -177,8 +177,8 @@ def booking_state(summary: reports.PerformanceSummary, now: datetime) -> str:
     return "open" if performance.is_booking_enabled else "closed"
 
 
-def _refuse_closed(summary: reports.PerformanceSummary, now: datetime) -> None:
-    state = booking_state(summary, now)
+def _refuse_closed(performance: Performance, now: datetime) -> None:
+    state = booking_state(performance, now)
     if state != "open":
         raise errors.BookingClosed(_CLOSED_BECAUSE[state])
 
@@ -206,7 +206,7 @@ def submit_booking(
     validation.count("party_size", party_size, minimum=1, maximum=get_settings().max_party_size)
     with db.write(session):
         summary = public_performance(session, performance_id=performance_id)
-        _refuse_closed(summary, now)
+        _refuse_closed(summary.performance, now)
         free = summary.seats.available_seats
         if party_size > free:
             raise errors.NotEnoughSeats(
@@ -237,36 +237,67 @@ def public_performance(session: Session, *, performance_id: int) -> reports.Perf
     return summary
 
 
-def _token_row(
-    session: Session, raw: str, purpose: TokenPurpose, *, lock: bool = False
-) -> tuple[ReservationToken, Reservation]:
+# Built once, with the token as a parameter: a rush runs these thousands of times, and building
+# a statement costs Python more than the database takes to answer it.
+_BY_TOKEN = (
+    ReservationToken.token_hash == sa.bindparam("token_hash"),
+    ReservationToken.purpose == sa.bindparam("purpose"),
+)
+_TOKEN_ROW = (
+    select(ReservationToken, Reservation)
+    .join(Reservation, Reservation.id == ReservationToken.reservation_id)  # type: ignore[arg-type]
+    .where(*_BY_TOKEN)
+    .execution_options(populate_existing=True)
+)
+_LOCKED_TOKEN_ROW = _TOKEN_ROW.with_for_update()
+# The same, with the performance's confirmed seats recounted in the same statement.
+_CONFIRMING = _LOCKED_TOKEN_ROW.add_columns(capacity.confirmed_seats_of(Reservation.performance_id))
+# The booking, its performance and the seats confirmed so far, in one statement without a lock.
+_SEAT_CHECK = _TOKEN_ROW.add_columns(
+    Performance, capacity.confirmed_seats_of(Reservation.performance_id)
+).join(Performance, Performance.id == Reservation.performance_id)  # type: ignore[arg-type]
+_PERFORMANCE_OF_TOKEN = (
+    select(Reservation.performance_id)
+    .join(ReservationToken, ReservationToken.reservation_id == Reservation.id)  # type: ignore[arg-type]
+    .where(*_BY_TOKEN)
+    .scalar_subquery()
+)
+
+
+def _token_params(raw: str, purpose: TokenPurpose) -> dict[str, str]:
+    """The parameters that find a typed or scanned token's row, or `invalid_token`."""
     canonical = tokens.parse_scanned(raw)
     if canonical is None:
         raise errors.InvalidToken("this link is not valid")
-    statement = (
-        select(ReservationToken, Reservation)
-        .join(Reservation, Reservation.id == ReservationToken.reservation_id)  # type: ignore[arg-type]
-        .where(
-            ReservationToken.token_hash == tokens.hash_token(canonical),
-            ReservationToken.purpose == purpose,
-        )
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        statement = statement.with_for_update()
-    row = session.exec(statement).first()
+    return {"token_hash": tokens.hash_token(canonical), "purpose": purpose}
+
+
+def _refuse_revoked(token: ReservationToken) -> None:
+    if token.revoked_at is not None:
+        raise errors.InvalidToken("this link was replaced by a newer one; use the latest email")
+
+
+def _token_row(
+    session: Session, params: dict[str, str], *, lock: bool = False
+) -> tuple[ReservationToken, Reservation]:
+    statement = _LOCKED_TOKEN_ROW if lock else _TOKEN_ROW
+    row = session.exec(statement, params=params).first()  # type: ignore[call-overload]
     if row is None:
         raise errors.InvalidToken("this link is not valid")
     token, reservation = row
-    if token.revoked_at is not None:
-        raise errors.InvalidToken("this link was replaced by a newer one; use the latest email")
+    _refuse_revoked(token)
     return token, reservation
 
 
-def _performance_of_token(session: Session, raw: str, purpose: TokenPurpose) -> int:
-    """The performance a token's reservation is for: the lock to take before reading on."""
-    _token, reservation = _token_row(session, raw, purpose)
-    return reservation.performance_id
+def _lock_performance_of_token(session: Session, params: dict[str, str]) -> Performance:
+    """Find and lock, in one statement, the performance a token's booking is for: the lock to
+    hold before reading the booking itself."""
+    performance = db.lock_performance_where(
+        session, Performance.id == _PERFORMANCE_OF_TOKEN, params=params
+    )
+    if performance is None:
+        raise errors.InvalidToken("this link is not valid")
+    return performance
 
 
 def _refuse_unconfirmable(
@@ -280,8 +311,7 @@ def _refuse_unconfirmable(
         raise errors.TokenExpired("this booking has expired: please book again")
 
 
-def _refuse_sold_out(reservation: Reservation, summary: reports.PerformanceSummary) -> None:
-    free = summary.seats.available_seats
+def _refuse_sold_out(reservation: Reservation, free: int) -> None:
     if reservation.party_size > free:
         raise errors.SoldOut(
             f"sorry, only {free} seats are left for {reservation.party_size};"
@@ -302,7 +332,7 @@ class LinkedBooking:
 def _linked(
     session: Session, token: str, purpose: TokenPurpose
 ) -> tuple[ReservationToken, LinkedBooking]:
-    row, reservation = _token_row(session, token, purpose)
+    row, reservation = _token_row(session, _token_params(token, purpose))
     summary = reports.performance_summary(session, performance_id=reservation.performance_id)
     return row, LinkedBooking(
         reservation=reservation, summary=summary, link_expires_at=row.expires_at
@@ -320,8 +350,8 @@ def confirmation_preview(
     now = now or times.now_utc()
     confirm_token, linked = _linked(session, token, TokenPurpose.CONFIRMATION)
     _refuse_unconfirmable(confirm_token, linked.reservation, now)
-    _refuse_closed(linked.summary, now)
-    _refuse_sold_out(linked.reservation, linked.summary)
+    _refuse_closed(linked.summary.performance, now)
+    _refuse_sold_out(linked.reservation, linked.summary.seats.available_seats)
     return linked
 
 
@@ -351,34 +381,61 @@ def confirm_booking(
 ) -> ConfirmedBooking:
     """Confirm a pending reservation by its emailed token, if the party still fits.
 
-    In one transaction: lock the performance row, validate the token, recount the confirmed seats,
-    confirm, spend the token, issue the check-in token and queue the ticket mail. Not enough seats:
-    nothing changes and the reservation stays pending (`sold_out`).
+    In one transaction: lock the performance row, recount the confirmed seats, and confirm only
+    if the party fits, with the token spent, the check-in token issued and the ticket mail queued.
+    Not enough seats: nothing changes and the reservation stays pending (`sold_out`).
+
+    In a rush every confirmation of a performance queues on that lock, so as little as possible
+    happens while holding it. The booking is judged first without the lock: a refusal writes
+    nothing, so one that is certain already (a spent link, a full house) ends there without
+    queueing. The ticket and its mail are then written, still before the lock: new rows that
+    no one else sees until commit, and that a rollback takes away. Under the lock remain the
+    recount, the checks again (things may have changed meanwhile) and two updates.
     """
     now = now or times.now_utc()
+    params = _token_params(token, TokenPurpose.CONFIRMATION)
     with db.write(session):
-        performance_id = _performance_of_token(session, token, TokenPurpose.CONFIRMATION)
-        performance = db.lock_performance(session, performance_id)
-        confirm_token, reservation = _token_row(
-            session, token, TokenPurpose.CONFIRMATION, lock=True
-        )
+        row = session.exec(_SEAT_CHECK, params=params).first()  # type: ignore[call-overload]
+        if row is None:
+            raise errors.InvalidToken("this link is not valid")
+        confirm_token, reservation, performance, confirmed_seats = row
+        _refuse_revoked(confirm_token)
         try:
             _refuse_unconfirmable(confirm_token, reservation, now)
         except errors.TokenExpired:
-            _expire(reservation, now)
-            session.commit()
+            _record_expiry(session, params, now)
             raise
-        summary = reports.performance_summary(session, performance_id=performance.id or 0)
-        _refuse_closed(summary, now)
-        _refuse_sold_out(reservation, summary)
+        _refuse_closed(performance, now)
+        free = capacity.available_seats(performance, confirmed_seats=int(confirmed_seats))
+        _refuse_sold_out(reservation, free)
+        summary = reports.performance_summary(session, performance_id=reservation.performance_id)
+        ticket_token = _queue_ticket_mail(session, reservation, summary)
+        session.flush()
+
+        performance = _lock_performance_of_token(session, params)
+        row = session.exec(_CONFIRMING, params=params).one()  # type: ignore[call-overload]
+        confirm_token, reservation, confirmed_seats = row
+        _refuse_revoked(confirm_token)
+        _refuse_unconfirmable(confirm_token, reservation, now)
+        _refuse_closed(performance, now)
+        free = capacity.available_seats(performance, confirmed_seats=int(confirmed_seats))
+        _refuse_sold_out(reservation, free)
         confirm_token.used_at = now
         reservation.status = ReservationStatus.CONFIRMED
         reservation.confirmed_at = now
         reservation.qr_code_generated_at = now
         reservation.updated_at = now
-        ticket_token = _queue_ticket_mail(session, reservation, summary)
         session.flush()
         return ConfirmedBooking(reservation=reservation, summary=summary, ticket_token=ticket_token)
+
+
+def _record_expiry(session: Session, params: dict[str, str], now: datetime) -> None:
+    """Mark a pending booking whose link has run out as expired, under the performance lock (as
+    every change of a booking's state is), and commit that before the refusal is raised."""
+    _lock_performance_of_token(session, params)
+    _token, reservation = _token_row(session, params, lock=True)
+    _expire(reservation, now)
+    session.commit()
 
 
 def _expire(reservation: Reservation, now: datetime) -> None:
@@ -450,12 +507,12 @@ def _refuse_uncancellable(
 def cancel_by_token(session: Session, *, token: str, now: datetime | None = None) -> Reservation:
     """A visitor cancels with the link from their email; confirmed seats are freed."""
     now = now or times.now_utc()
+    params = _token_params(token, TokenPurpose.CANCEL)
     with db.write(session):
-        performance_id = _performance_of_token(session, token, TokenPurpose.CANCEL)
-        db.lock_performance(session, performance_id)
-        cancel_token, reservation = _token_row(session, token, TokenPurpose.CANCEL, lock=True)
+        performance = _lock_performance_of_token(session, params)
+        cancel_token, reservation = _token_row(session, params, lock=True)
         _refuse_uncancellable(cancel_token, reservation, now)
-        summary = reports.performance_summary(session, performance_id=performance_id)
+        summary = reports.performance_summary(session, performance_id=performance.id or 0)
         _cancel(session, reservation, summary, now)
         cancel_token.used_at = now
         return reservation

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from azctl import db, errors
@@ -17,12 +18,14 @@ from azctl.services import validation
 
 
 def confirmed_seats_of(performance_id: object) -> sa.ScalarSelect[int]:
-    """Σ party_size of confirmed reservations, as a subquery (`performance_id` may be a column)."""
+    """Σ party_size of confirmed reservations, as a subquery (`performance_id` may be a column,
+    even `Reservation.performance_id`: the reservations counted are an alias of their own)."""
+    counted = aliased(Reservation)
     return (
-        select(sa.func.coalesce(sa.func.sum(Reservation.party_size), 0))
+        select(sa.func.coalesce(sa.func.sum(counted.party_size), 0))
         .where(
-            Reservation.performance_id == performance_id,
-            Reservation.status == ReservationStatus.CONFIRMED,
+            counted.performance_id == performance_id,
+            counted.status == ReservationStatus.CONFIRMED,
         )
         .scalar_subquery()
     )
@@ -54,11 +57,24 @@ class SeatCounts:
 
     @property
     def available_seats(self) -> int:
-        return max(0, self.total_seats - self.manually_occupied_seats - self.confirmed_seats)
+        return _free(self.total_seats, self.manually_occupied_seats, self.confirmed_seats)
 
     @property
     def still_to_come_seats(self) -> int:
         return max(0, self.confirmed_seats - self.checked_in_seats)
+
+
+def _free(total: int, occupied: int, confirmed: int) -> int:
+    return max(0, total - occupied - confirmed)
+
+
+def available_seats(performance: Performance, *, confirmed_seats: int) -> int:
+    """The seats a booking may still take, given the confirmed seats just recounted."""
+    return _free(
+        performance.room_capacity + performance.additional_seats,
+        performance.manually_occupied_seats,
+        confirmed_seats,
+    )
 
 
 def seat_counts(session: Session, *, performance: Performance) -> SeatCounts:

@@ -17,7 +17,7 @@ from azctl.services import booking, catalog, reports, times
 
 def performance_dict(summary: reports.PerformanceSummary, now: datetime) -> dict[str, Any]:
     venue = summary.venue
-    state = booking.booking_state(summary, now)
+    state = booking.booking_state(summary.performance, now)
     return {
         "id": summary.performance.id,
         "show": summary.show.slug,

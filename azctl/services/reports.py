@@ -78,30 +78,33 @@ class PerformanceSummary:
         }
 
 
+# Built once: the subqueries cost Python more to build than the database takes to run them.
+_PENDING = (
+    select(sa.func.count())
+    .where(
+        Reservation.performance_id == Performance.id,
+        Reservation.status == ReservationStatus.PENDING,
+    )
+    .scalar_subquery()
+)
+_SUMMARIES = (
+    select(
+        Performance,
+        Show,
+        Venue,
+        confirmed_seats_of(Performance.id),
+        checked_in_seats_of(Performance.id),
+        _PENDING,
+    )
+    .join(Show, Show.id == Performance.show_id)  # type: ignore[arg-type]
+    .join(Venue, Venue.id == Performance.venue_id)  # type: ignore[arg-type]
+    .order_by(col(Performance.starts_at), col(Performance.id))
+    .execution_options(populate_existing=True)
+)
+
+
 def _summaries(session: Session, *conditions: Any) -> list[PerformanceSummary]:
-    pending = (
-        select(sa.func.count())
-        .where(
-            Reservation.performance_id == Performance.id,
-            Reservation.status == ReservationStatus.PENDING,
-        )
-        .scalar_subquery()
-    )
-    statement = (
-        select(
-            Performance,
-            Show,
-            Venue,
-            confirmed_seats_of(Performance.id),
-            checked_in_seats_of(Performance.id),
-            pending,
-        )
-        .join(Show, Show.id == Performance.show_id)  # type: ignore[arg-type]
-        .join(Venue, Venue.id == Performance.venue_id)  # type: ignore[arg-type]
-        .where(*conditions)
-        .order_by(col(Performance.starts_at), col(Performance.id))
-        .execution_options(populate_existing=True)
-    )
+    statement = _SUMMARIES.where(*conditions)
     return [
         PerformanceSummary(
             performance=performance,
