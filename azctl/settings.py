@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     rate_limit: str = "30/minute"
     ratelimit_storage: str = "memory://"
     trusted_proxies: str = ""
+    # How long a worker may reuse its answer to a public listing GET; 0 turns that off.
+    public_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("confirm_ttl", "checkin_opens_before", "checkin_closes_after", mode="before")
     @classmethod

@@ -36,6 +36,8 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("AZCTL_DATA_DIR", str(data_dir))
     monkeypatch.setenv("AZCTL_SECRET_KEY", SECRET)
     monkeypatch.setenv("AZCTL_TIMEZONE", "Europe/Rome")
+    # Tests read back at once what they just wrote; tests/http/test_cache.py turns it back on.
+    monkeypatch.setenv("AZCTL_PUBLIC_CACHE_SECONDS", "0")
     reload_settings()
     yield data_dir
     db.dispose_engines()

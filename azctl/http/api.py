@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from azctl.http import problems, schemas
 from azctl.http.bodies import read_json
+from azctl.http.cache import AnswerCache
 from azctl.services import booking, checkin, public, times
 
 
@@ -25,24 +28,42 @@ class Health:
 
 
 class Shows:
+    def __init__(self, cache: AnswerCache) -> None:
+        self.cache = cache
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        shows = public.list_shows(req.context.session)
-        resp.media = schemas.checked(schemas.ShowList, {"shows": shows})
+        self.cache.answer(
+            resp,
+            req.path,
+            lambda: schemas.checked(
+                schemas.ShowList, {"shows": public.list_shows(req.context.session)}
+            ),
+        )
 
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, slug: str) -> None:
-        show = public.get_show(req.context.session, slug=slug)
-        resp.media = schemas.checked(schemas.PublicShow, show)
+        self.cache.answer(
+            resp,
+            req.path,
+            lambda: schemas.checked(
+                schemas.PublicShow, public.get_show(req.context.session, slug=slug)
+            ),
+        )
 
 
 class Performances:
     rate_limit_scope = "booking"
 
+    def __init__(self, cache: AnswerCache) -> None:
+        self.cache = cache
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, performance_id: int) -> None:
-        summary = booking.public_performance(req.context.session, performance_id=performance_id)
-        resp.media = schemas.checked(
-            schemas.PublicPerformance,
-            public.performance_dict(summary, times.now_utc()),
-        )
+        def answer() -> dict[str, Any]:
+            summary = booking.public_performance(req.context.session, performance_id=performance_id)
+            return schemas.checked(
+                schemas.PublicPerformance, public.performance_dict(summary, times.now_utc())
+            )
+
+        self.cache.answer(resp, req.path, answer)
 
     def on_post_reservations(
         self, req: falcon.Request, resp: falcon.Response, performance_id: int

@@ -12,6 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from azctl import db, errors
 from azctl.http import api, links, middleware, openapi, problems
+from azctl.http.cache import AnswerCache
 from azctl.http.ratelimit import RateLimiter
 from azctl.models import MAX_ID
 from azctl.settings import Settings, get_settings
@@ -39,10 +40,11 @@ def create_app(
     )
     app.req_options.strip_url_path_trailing_slash = True
     app.add_route("/health", api.Health(engine))
-    shows = api.Shows()
+    cache = AnswerCache(settings.public_cache_seconds)
+    shows = api.Shows(cache)
     app.add_route("/api/shows", shows)
     app.add_route("/api/shows/{slug}", shows, suffix="item")
-    performances = api.Performances()
+    performances = api.Performances(cache)
     app.add_route(_PERFORMANCE, performances)
     app.add_route(f"{_PERFORMANCE}/reservations", performances, suffix="reservations")
     app.add_route("/api/confirmations", api.Confirmations())

@@ -31,13 +31,19 @@ _LOGGED_TARGETS = ("RAW_URI", "REQUEST_URI", "PATH_INFO")
 
 
 class DatabaseSession:
-    """One session per request, on `req.context.session`; closed (rolled back if open) after."""
+    """One session per request, on `req.context.session`; closed (rolled back if open) after.
+
+    GET and HEAD change nothing (a visitor's link pages only show), so on PostgreSQL they read
+    in autocommit: no BEGIN and no ROLLBACK, two round trips fewer on every page a crowd reloads.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.read_engine = db.read_only(engine)
 
     def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
-        req.context.session = db.new_session(self.engine)
+        reading = req.method in ("GET", "HEAD")
+        req.context.session = db.new_session(self.read_engine if reading else self.engine)
 
     def process_response(
         self, req: falcon.Request, _resp: falcon.Response, _resource: Any, _succeeded: bool
