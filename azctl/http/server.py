@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -22,9 +23,18 @@ from azctl.settings import get_settings
 
 
 class Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any], *, with_mailer: bool) -> None:
+    """gunicorn running the app `load` returns in each worker (azctl's own, unless told)."""
+
+    def __init__(
+        self,
+        options: dict[str, Any],
+        *,
+        with_mailer: bool,
+        load: Callable[[], falcon.App] = get_app,
+    ) -> None:
         self.options = options
         self.with_mailer = with_mailer
+        self.load_app = load
         self.mailer: subprocess.Popen[bytes] | None = None
         super().__init__()
 
@@ -36,7 +46,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set("on_exit", self._stop_mailer)
 
     def load(self) -> falcon.App:
-        return get_app()
+        return self.load_app()
 
     def _start_mailer(self, _arbiter: Any) -> None:
         self.mailer = subprocess.Popen([sys.executable, "-m", "azctl", "mail", "send", "--watch"])
@@ -50,12 +60,9 @@ class Server(BaseApplication):  # type: ignore[misc]
                 self.mailer.kill()
 
 
-def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
-    """Check the database and settings once, here, so a mistake is one clear line, not a
-    traceback from every worker; then hand over to gunicorn."""
-    create_app(engine=db.get_engine(), settings=get_settings())
-    db.dispose_engines()  # no connection may be shared with the forked workers
-    options = {
+def gunicorn_options(*, bind: str, workers: int) -> dict[str, Any]:
+    """How `azctl serve` runs gunicorn; the benchmarks' bare app is served the same way."""
+    options: dict[str, Any] = {
         "bind": bind,
         "workers": workers,
         "worker_class": "sync",
@@ -67,4 +74,12 @@ def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
     }
     if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
         options["control_socket_disable"] = True  # gunicorn >= 27: no socket in ~/.gunicorn
-    Server(options, with_mailer=with_mailer).run()
+    return options
+
+
+def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
+    """Check the database and settings once, here, so a mistake is one clear line, not a
+    traceback from every worker; then hand over to gunicorn."""
+    create_app(engine=db.get_engine(), settings=get_settings())
+    db.dispose_engines()  # no connection may be shared with the forked workers
+    Server(gunicorn_options(bind=bind, workers=workers), with_mailer=with_mailer).run()

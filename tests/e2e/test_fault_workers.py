@@ -41,8 +41,10 @@ BOOKINGS = 150
 WORKERS = 4
 CLIENTS = 12
 # The share of bookings answered when a worker is killed: three while seats are still being
-# confirmed (the first quarter or so), two once the rest are being turned away.
-KILL_AT = (0.05, 0.1, 0.15, 0.4, 0.7)
+# confirmed (the first sixth or so), two once the rest are being turned away. At the marks in
+# QUEUED_AT every worker's confirmation is first made to queue on the performance's row.
+KILL_AT = (0.03, 0.06, 0.1, 0.4, 0.7)
+QUEUED_AT = (0.03, 0.1)
 TRIES = 30
 REQUEST_TIMEOUT = 30.0
 RUSH_DEADLINE = 120.0
@@ -132,9 +134,11 @@ def confirm_until_answered(server: LiveServer, token: str, rush: Rush) -> None:
 @dataclass
 class Killer:
     """SIGKILLs a random worker of this test's gunicorn each time the rush passes a mark in
-    KILL_AT. At every other mark the test first takes the performance's row lock itself and waits
-    until every worker's confirmation is queued behind it, so that kill surely cuts a request in
-    the middle of its transaction; at the others the worker dies wherever it happens to be."""
+    KILL_AT. At the marks in QUEUED_AT, while seats are left, the test first takes the
+    performance's row lock itself and waits until every worker's confirmation is queued behind it,
+    so that kill surely cuts a request in the middle of its transaction; at the others the worker
+    dies wherever it happens to be. (Once sold out, a party that cannot fit is refused before it
+    would queue.)"""
 
     master: int
     engine: Engine
@@ -153,13 +157,13 @@ class Killer:
             self.error = exc
 
     def _run(self) -> None:
-        for number, share in enumerate(KILL_AT):
+        for share in KILL_AT:
             with self.rush.changed:
                 if not self.rush.changed.wait_for(
                     lambda share=share: self.rush.done >= share * BOOKINGS, timeout=RUSH_DEADLINE
                 ):
                     return
-            if number % 2 == 0:
+            if share in QUEUED_AT:
                 self._kill_while_all_wait_for_the_lock()
             else:
                 self._kill()
@@ -177,12 +181,12 @@ class Killer:
                 {"id": self.performance_id},
             )
             # Every backend queued before this lock was taken has had its turn, so the waiting
-            # ones are requests that live workers are serving now.
+            # ones are requests that live workers are serving now, their ticket and mail written.
             deadline = time.monotonic() + WORKER_DEADLINE
             while self._waiting_for_a_lock() < WORKERS:
                 assert time.monotonic() < deadline, (
                     "the workers never all queued on the lock: does confirming still lock the"
-                    " performance row first?"
+                    " performance row?"
                 )
                 time.sleep(0.02)
             self._kill()
