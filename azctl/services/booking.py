@@ -311,6 +311,20 @@ def _refuse_unconfirmable(
         raise errors.TokenExpired("this booking has expired: please book again")
 
 
+def _refuse_to_confirm(
+    confirm_token: ReservationToken,
+    reservation: Reservation,
+    performance: Performance,
+    free: int,
+    now: datetime,
+) -> None:
+    """Every reason a confirmation is refused, in the order a visitor is told them."""
+    _refuse_revoked(confirm_token)
+    _refuse_unconfirmable(confirm_token, reservation, now)
+    _refuse_closed(performance, now)
+    _refuse_sold_out(reservation, free)
+
+
 def _refuse_sold_out(reservation: Reservation, free: int) -> None:
     if reservation.party_size > free:
         raise errors.SoldOut(
@@ -349,9 +363,10 @@ def confirmation_preview(
     """
     now = now or times.now_utc()
     confirm_token, linked = _linked(session, token, TokenPurpose.CONFIRMATION)
-    _refuse_unconfirmable(confirm_token, linked.reservation, now)
-    _refuse_closed(linked.summary.performance, now)
-    _refuse_sold_out(linked.reservation, linked.summary.seats.available_seats)
+    summary = linked.summary
+    _refuse_to_confirm(
+        confirm_token, linked.reservation, summary.performance, summary.seats.available_seats, now
+    )
     return linked
 
 
@@ -399,15 +414,12 @@ def confirm_booking(
         if row is None:
             raise errors.InvalidToken("this link is not valid")
         confirm_token, reservation, performance, confirmed_seats = row
-        _refuse_revoked(confirm_token)
+        free = capacity.available_seats(performance, confirmed_seats=int(confirmed_seats))
         try:
-            _refuse_unconfirmable(confirm_token, reservation, now)
+            _refuse_to_confirm(confirm_token, reservation, performance, free, now)
         except errors.TokenExpired:
             _record_expiry(session, params, now)
             raise
-        _refuse_closed(performance, now)
-        free = capacity.available_seats(performance, confirmed_seats=int(confirmed_seats))
-        _refuse_sold_out(reservation, free)
         summary = reports.performance_summary(session, performance_id=reservation.performance_id)
         ticket_token = _queue_ticket_mail(session, reservation, summary)
         session.flush()
@@ -415,11 +427,8 @@ def confirm_booking(
         performance = _lock_performance_of_token(session, params)
         row = session.exec(_CONFIRMING, params=params).one()  # type: ignore[call-overload]
         confirm_token, reservation, confirmed_seats = row
-        _refuse_revoked(confirm_token)
-        _refuse_unconfirmable(confirm_token, reservation, now)
-        _refuse_closed(performance, now)
         free = capacity.available_seats(performance, confirmed_seats=int(confirmed_seats))
-        _refuse_sold_out(reservation, free)
+        _refuse_to_confirm(confirm_token, reservation, performance, free, now)
         confirm_token.used_at = now
         reservation.status = ReservationStatus.CONFIRMED
         reservation.confirmed_at = now
