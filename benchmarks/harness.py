@@ -214,7 +214,7 @@ def serving(
     command: Sequence[str] | None = None, *, workers: int = DEFAULT_WORKERS
 ) -> Iterator[Server]:
     """`azctl serve` (or another gunicorn `command`, given the port) on a free port of
-    127.0.0.1, with the access log off (the benchmark would time the disk); waits for /health."""
+    127.0.0.1, its access and error log in a scratch file, as in production; waits for /health."""
     port = _unused_port()
     if command is None:
         command = [sys.executable, "-m", "azctl", "serve", "--workers", str(workers)]
