@@ -8,7 +8,7 @@ one write lock, taken before the first read, so a read-then-write never trips ov
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from azctl.models import Performance
 from azctl.settings import get_settings
 
 _WRITE_OPTION = "azctl_write"
+_WRITING = "azctl_writing"
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -129,6 +130,7 @@ def write(session: Session) -> Iterator[Session]:
     """
     if session.in_transaction():
         session.commit()
+    session.info[_WRITING] = True
     try:
         connection = session.connection(execution_options={_WRITE_OPTION: True})
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
@@ -138,15 +140,43 @@ def write(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop(_WRITING, None)
+
+
+def _refuse_outside_write(session: Session) -> None:
+    """A lock outside `write()` would end with the first commit of whoever holds the session,
+    or never be taken in the agreed order: a programming error, not a visitor's."""
+    if not session.info.get(_WRITING):
+        raise RuntimeError("performance locks are taken only inside db.write()")
+
+
+def lock_performances(
+    session: Session, performance_ids: Iterable[int], *, shared: bool = False
+) -> dict[int, Performance]:
+    """Lock performance rows in ascending id, for the rest of the transaction; returns them fresh.
+
+    The first step of the lock order (docs/architecture.md, "Lock order"): a write that changes a
+    booking locks its performance before the reservation, and two performances (an exchange, a
+    ticket scanned at another performance's door) in ascending id, so two writers never wait on
+    each other in a circle. `shared` takes `FOR KEY SHARE` on PostgreSQL: doors checking in at
+    once do not queue behind each other, but do queue behind a confirmation or cancellation,
+    which take `FOR UPDATE`. On SQLite `write()` already holds the database's write lock.
+    Missing ids are simply absent from the answer.
+    """
+    _refuse_outside_write(session)
+    locked: dict[int, Performance] = {}
+    for performance_id in sorted(set(performance_ids)):
+        statement = _performance_lock(Performance.id == performance_id, shared=shared)
+        performance = session.exec(statement).first()
+        if performance is not None:
+            locked[performance_id] = performance
+    return locked
 
 
 def lock_performance(session: Session, performance_id: int) -> Performance:
-    """Lock a performance row for the rest of the transaction, and return it fresh.
-
-    Call inside `write()`. PostgreSQL takes a row lock that queues every other confirmation,
-    cancellation and capacity change of this performance; on SQLite the write lock is already held.
-    """
-    performance = lock_performance_where(session, Performance.id == performance_id)
+    """Lock one performance row (see `lock_performances`), or `not_found`."""
+    performance = lock_performances(session, [performance_id]).get(performance_id)
     if performance is None:
         raise errors.NotFound(f"no performance with id {performance_id}")
     return performance
@@ -155,14 +185,19 @@ def lock_performance(session: Session, performance_id: int) -> Performance:
 def lock_performance_where(
     session: Session, condition: Any, *, params: dict[str, Any] | None = None
 ) -> Performance | None:
-    """`lock_performance` for the performance `condition` picks (a subquery, say), if any."""
-    statement = (
+    """`lock_performance` for the performance `condition` picks (a subquery, say), if any: a
+    find-and-lock in one statement, for the hot path of a confirmation."""
+    _refuse_outside_write(session)
+    return session.exec(_performance_lock(condition), params=params or {}).first()  # type: ignore[call-overload]
+
+
+def _performance_lock(condition: Any, *, shared: bool = False) -> Any:
+    return (
         select(Performance)
         .where(condition)
-        .with_for_update()
+        .with_for_update(read=shared, key_share=shared)
         .execution_options(populate_existing=True)
     )
-    return session.exec(statement, params=params or {}).first()  # type: ignore[call-overload]
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -28,7 +28,7 @@ from azctl.models import (
     TokenPurpose,
 )
 from azctl.services import reports, times, tokens
-from azctl.services.reservations import get_reservation
+from azctl.services.booking.locking import lock_booking
 
 
 class ScanResult(StrEnum):
@@ -299,8 +299,6 @@ def scan(
                     ReservationToken.purpose == TokenPurpose.CHECK_IN,
                     col(ReservationToken.revoked_at).is_(None),
                 )
-                .with_for_update(of=Reservation)  # type: ignore[arg-type]
-                .execution_options(populate_existing=True)
             ).first()
         if row is None:
             _log(
@@ -313,15 +311,31 @@ def scan(
                 now=now,
             )
             return ScanOutcome(ScanResult.UNKNOWN_TOKEN, "UNKNOWN TICKET: no such ticket")
+        reservation = _lock_for_check_in(
+            session, row[1].reference, door, performance_id=row[1].performance_id
+        )
         return _admit(
             session,
-            reservation=row[1],
+            reservation=reservation,
             door=door,
             staff=staff,
             source=CheckInSource.QR_SCAN,
             token_hash=token_hash,
             now=now,
         )
+
+
+def _lock_for_check_in(
+    session: Session, reference: str, door: Performance, *, performance_id: int | None = None
+) -> Reservation:
+    """The booking's locks in the agreed order (docs/architecture.md, "Lock order"): the
+    ticket's performance and the door's, shared, so doors admit side by side but wait for a
+    confirmation or cancellation of the same performance; then the reservation row."""
+    assert door.id is not None
+    reservation, _locked = lock_booking(
+        session, reference=reference, shared=True, also=(door.id,), performance_id=performance_id
+    )
+    return reservation
 
 
 def manual(
@@ -337,7 +351,7 @@ def manual(
     with db.write(session):
         door = _door(session, performance_id)
         try:
-            reservation = get_reservation(session, reference=reference, lock=True)
+            reservation = _lock_for_check_in(session, reference, door)
         except errors.NotFound:
             _log(
                 session,
@@ -372,7 +386,7 @@ def undo(
     now = now or times.now_utc()
     with db.write(session):
         door = _door(session, performance_id)
-        reservation = get_reservation(session, reference=reference, lock=True)
+        reservation = _lock_for_check_in(session, reference, door)
         check_in = session.exec(
             select(CheckIn).where(
                 CheckIn.reservation_id == reservation.id, CheckIn.performance_id == door.id
