@@ -48,10 +48,12 @@ class PerformanceSummary:
 
     @property
     def booking_state(self) -> str:
-        """`cancelled`, `closed` or `open`: one word for lists and door screens."""
-        if self.performance.cancelled_at is not None:
-            return "cancelled"
-        return "open" if self.performance.is_booking_enabled else "closed"
+        """`open`, `closed`, `started` or `cancelled` now: one word for lists and door screens,
+        by the same rule that refuses a booking."""
+        # Imported here: the booking package reads these summaries, so it imports this module.
+        from azctl.services.booking.rules import booking_state
+
+        return booking_state(self.performance, times.now_utc())
 
     def as_dict(self) -> dict[str, Any]:
         performance, seats = self.performance, self.seats

@@ -303,7 +303,7 @@ def test_list_table_in_start_order(cli: Cli, season: None):
     header, rows = table(cli("perf", "list"), title="Performances")
     assert header == LIST_HEADER
     assert rows == [
-        ["4", "Fri 10 Jan 2020 20:30", "La Locandiera", "Teatro Studio", "0", "99", "0", "open"],
+        ["4", "Fri 10 Jan 2020 20:30", "La Locandiera", "Teatro Studio", "0", "99", "0", "started"],
         ["1", "Thu 12 Dec 2030 20:30", "La Locandiera", "Teatro Studio", "0", "99", "0", "open"],
         ["3", "Thu 12 Dec 2030 21:00", "Aspettando Godot", "Teatro Studio", "0", "99", "0", "open"],
         [
