@@ -1,13 +1,15 @@
-"""Races on real connections, one session per thread, started together by a barrier.
+"""Races on real connections, one session per thread, released together by a barrier.
 
-Each race runs a few bounded rounds: the invariants must hold every time, on PostgreSQL (row locks)
-and on SQLite (a file database in WAL mode, BEGIN IMMEDIATE).
+Every racer has checked out its connection and made its first round trip before the barrier, so
+none is still connecting while the others race. Each race must show contention, not just demand:
+at least one racer seen waiting for a lock another racer held. The invariants must hold on the rows
+as committed, every round, on PostgreSQL (row locks) and on SQLite (a file database in WAL mode,
+BEGIN IMMEDIATE).
 """
 
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -19,10 +21,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from azctl import db, errors
-from azctl.models import CheckIn, Reservation, ReservationToken, ScanLog
+from azctl.models import CheckIn, Reservation, ReservationToken, ScanLog, Staff
 from azctl.services import booking, capacity, checkin, staff
 from azctl.services.capacity import SeatCounts
-from tests.services.helpers import messages, performance_row, seats
+from tests.services.helpers import (
+    RACE_APPLICATION,
+    PostgresLockWatch,
+    Race,
+    SqliteLockLog,
+    committed_seats,
+    messages,
+    performance_row,
+    seats,
+)
 
 CONFIRMATION_ROUNDS = 3
 CHECK_IN_ROUNDS = 5
@@ -30,41 +41,24 @@ CAPACITY_ROUNDS = 4
 
 
 @pytest.fixture
-def race_engine(database_url: str, engine: Engine) -> Iterator[Engine]:
-    """An engine of its own with a connection for every thread (`engine` migrates and empties)."""
+def race(database_url: str, engine: Engine) -> Iterator[Race]:
+    """A race engine with a connection for every racer (`engine` migrates and empties)."""
+    pool = {"pool_size": 45, "max_overflow": 5}
+    watch: PostgresLockWatch | SqliteLockLog
     if database_url.startswith("sqlite"):
-        made = db.create_engine(database_url)
+        racers = db.create_engine(database_url, **pool)
+        watch = SqliteLockLog(racers)
     else:
-        made = db.create_engine(database_url, pool_size=45, max_overflow=5)
-    yield made
-    made.dispose()
-
-
-def run_together(engine: Engine, jobs: list[Callable[[Session], Any]]) -> list[Any]:
-    """Run each job in a thread with a session of its own, all released at once; returns what
-    each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
-
-    def work(index: int, job: Callable[[Session], Any]) -> None:
-        try:
-            with db.new_session(engine) as session:
-                barrier.wait(timeout=60)
-                results[index] = job(session)
-        except BaseException as exc:  # handed back to the test's own thread
-            results[index] = exc
-
-    threads = [threading.Thread(target=work, args=pair) for pair in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return results
+        racers = db.create_engine(
+            database_url, connect_args={"application_name": RACE_APPLICATION}, **pool
+        )
+        watch = PostgresLockWatch(engine)
+    yield Race(racers, watch)
+    racers.dispose()
 
 
 def test_concurrent_confirmations_never_overbook_and_never_refuse_a_party_that_fits(
-    race_engine, engine, make_performance, book
+    race, engine, make_performance, book
 ):
     rng = random.Random(20261121)
     sold_out_seen = 0
@@ -74,9 +68,11 @@ def test_concurrent_confirmations_never_overbook_and_never_refuse_a_party_that_f
         )
         bookings = [book(performance, rng.randint(1, 4)) for _ in range(40)]
 
-        results = run_together(
-            race_engine, [partial(booking.confirm_booking, token=b.confirm_token) for b in bookings]
+        results = race.run(
+            [partial(booking.confirm_booking, token=b.confirm_token) for b in bookings]
         )
+        # Contention, not just demand: someone queued behind another's confirmation.
+        assert race.waits, f"round {round_number}: no confirmation waited for the lock"
 
         confirmed_ids = set()
         for submitted, result in zip(bookings, results, strict=True):
@@ -88,10 +84,11 @@ def test_concurrent_confirmations_never_overbook_and_never_refuse_a_party_that_f
                 sold_out_seen += 1
                 # Refused only when the seats left at that moment could not hold the party.
                 assert result.details["available"] < party
-        counts = seats(engine, performance.id)
         held = sum(b.reservation.party_size for b in bookings if b.reservation.id in confirmed_ids)
-        assert counts.confirmed_seats == held
+        assert committed_seats(engine, performance.id) == held
         assert held <= 25
+        counts = seats(engine, performance.id)
+        assert counts.confirmed_seats == held
         assert counts.available_seats == 25 - held
 
         with db.new_session(engine) as session:
@@ -132,30 +129,27 @@ def test_concurrent_confirmations_never_overbook_and_never_refuse_a_party_that_f
 def check_in_as(
     session: Session,
     *,
-    username: str,
+    member: Staff,
     token: str,
     reference: str,
     performance_id: int,
     by_reference: bool,
 ) -> checkin.ScanOutcome:
     """One door checking the ticket in, by scanning it or by its reference."""
-    member = staff.get_staff(session, username=username)
     if by_reference:
         return checkin.manual(
-            session,
-            reference=reference,
-            performance_id=performance_id,
-            staff=member,
+            session, reference=reference, performance_id=performance_id, staff=member
         )
     return checkin.scan(session, text=token, performance_id=performance_id, staff=member)
 
 
 def test_concurrent_check_ins_of_one_ticket_admit_it_exactly_once(
-    race_engine, engine, session, make_performance, confirmed
+    race, engine, session, make_performance, confirmed
 ):
-    usernames = [f"door{number}" for number in range(10)]
-    for username in usernames:
-        staff.add_staff(session, username=username, role="box_office")
+    doors = [
+        staff.add_staff(session, username=f"door{number}", role="box_office")[0]
+        for number in range(10)
+    ]
     for round_number in range(CHECK_IN_ROUNDS):
         performance = make_performance(
             capacity=10, starts_in=timedelta(hours=2, minutes=round_number)
@@ -163,20 +157,20 @@ def test_concurrent_check_ins_of_one_ticket_admit_it_exactly_once(
         ticket = confirmed(performance, 3)
         mixed = round_number >= 3  # later rounds race scans against manual check-ins
 
-        outcomes = run_together(
-            race_engine,
+        outcomes = race.run(
             [
                 partial(
                     check_in_as,
-                    username=username,
+                    member=member,
                     token=ticket.ticket_token,
                     reference=ticket.reservation.reference,
                     performance_id=performance.id,
                     by_reference=mixed and index % 2 == 1,
                 )
-                for index, username in enumerate(usernames)
-            ],
+                for index, member in enumerate(doors)
+            ]
         )
+        assert race.waits, f"round {round_number}: no door waited for another's check-in"
         for outcome in outcomes:
             assert isinstance(outcome, checkin.ScanOutcome), repr(outcome)
         assert Counter(o.result.value for o in outcomes) == {"ok": 1, "already_checked_in": 9}
@@ -198,57 +192,75 @@ def test_concurrent_check_ins_of_one_ticket_admit_it_exactly_once(
         assert seats(engine, performance.id).checked_in_seats == 3
 
 
-def test_a_capacity_cut_racing_confirmations_never_leaves_seats_overbooked(
-    race_engine, engine, make_performance, book
+ROOM = 60
+ADDITIONAL = 2
+
+
+def test_a_capacity_cut_and_walk_ins_racing_confirmations_never_both_fit(
+    race, engine, make_performance, book, confirmed
 ):
+    """A cut and a batch of walk-ins that each fit alone but not together, raced against
+    confirmations that fit whichever of the two goes through.
+
+    Every round is built so that, in any order, the first of the two changes succeeds and the
+    second is refused: so each round sees both outcomes of a capacity change, which one wins is
+    up to the race, and a change judged on a stale count (no lock) lets both through.
+    """
     rng = random.Random(7)
-    outcomes_seen: Counter[str] = Counter()
     for round_number in range(CAPACITY_ROUNDS):
         performance = make_performance(
-            capacity=30, additional=2, starts_in=timedelta(hours=2, minutes=round_number)
+            capacity=ROOM, additional=ADDITIONAL, starts_in=timedelta(hours=2, minutes=round_number)
         )
-        bookings = [book(performance, rng.randint(1, 3)) for _ in range(20)]
-        cut = rng.randint(10, 24)
-        walk_ins = rng.randint(1, 6)
+        already = sum(
+            confirmed(performance, rng.randint(2, 4)).reservation.party_size for _ in "ab"
+        )
+        bookings = [book(performance, rng.randint(1, 2)) for _ in range(12)]
+        pending = sum(b.reservation.party_size for b in bookings)
+        # The cut still holds every party, confirmed or about to be...
+        cut = already + pending + rng.randint(0, 2) - ADDITIONAL
+        # ...and the walk-ins fit the room as it is, with every party, but not the cut room.
+        walk_ins = cut + ADDITIONAL - already + 1 + rng.randint(0, 3)
+        assert already + pending <= cut + ADDITIONAL < already + walk_ins
+        assert already + pending + walk_ins <= ROOM + ADDITIONAL
 
         jobs: list[Callable[[Session], Any]] = [
             partial(booking.confirm_booking, token=b.confirm_token) for b in bookings
         ]
-        jobs.insert(
-            7, partial(capacity.change_capacity, performance_id=performance.id, room_capacity=cut)
-        )
-        jobs.insert(
-            14, partial(capacity.change_capacity, performance_id=performance.id, occupy=walk_ins)
-        )
-        results = run_together(race_engine, jobs)
-        occupy_result = results.pop(14)
-        cut_result = results.pop(7)
+        changes = {
+            "cut": partial(
+                capacity.change_capacity, performance_id=performance.id, room_capacity=cut
+            ),
+            "walk-ins": partial(
+                capacity.change_capacity, performance_id=performance.id, occupy=walk_ins
+            ),
+        }
+        slots = sorted(rng.sample(range(len(jobs) + 2), 2))
+        for slot, change in zip(slots, changes.values(), strict=True):
+            jobs.insert(slot, change)
+        results = race.run(jobs)
+        assert race.waits, f"round {round_number}: no one waited for the performance lock"
+        placed = list(zip(changes, slots, strict=True))
+        change_results = {name: results.pop(slot) for name, slot in reversed(placed)}
 
-        for submitted, result in zip(bookings, results, strict=True):
-            if not isinstance(result, booking.ConfirmedBooking):
-                assert isinstance(result, errors.SoldOut), repr(result)
-                assert result.details["available"] < submitted.reservation.party_size
+        for result in results:
+            assert isinstance(result, booking.ConfirmedBooking), repr(result)
+        applied = [
+            name for name, result in change_results.items() if isinstance(result, SeatCounts)
+        ]
+        assert len(applied) == 1, change_results
+        [winner] = applied
+        [loser] = set(changes) - {winner}
+        assert isinstance(change_results[loser], errors.CapacityConflict), change_results
+        assert change_results[loser].code == "capacity_conflict"
 
+        # The rows as committed: the winner's change, every party, and no seat sold twice.
         stored = performance_row(engine, performance.id)
-        counts = seats(engine, performance.id)
-        # The invariant, whoever won.
-        assert counts.confirmed_seats + stored.manually_occupied_seats <= stored.total_seats
-
-        # Confirmed and occupied seats only grow during the race, so a refusal must still be
-        # justified by the final state.
-        if isinstance(cut_result, SeatCounts):
-            outcomes_seen["cut applied"] += 1
-            assert stored.room_capacity == cut
+        if winner == "cut":
+            assert (stored.room_capacity, stored.manually_occupied_seats) == (cut, 0)
         else:
-            assert isinstance(cut_result, errors.CapacityConflict), repr(cut_result)
-            assert cut_result.code == "capacity_conflict"
-            outcomes_seen["cut refused"] += 1
-            assert stored.room_capacity == 30
-            assert counts.confirmed_seats + stored.manually_occupied_seats > cut + 2
-        if isinstance(occupy_result, SeatCounts):
-            assert stored.manually_occupied_seats == walk_ins
-        else:
-            assert isinstance(occupy_result, errors.CapacityConflict), repr(occupy_result)
-            assert stored.manually_occupied_seats == 0
-            assert counts.available_seats < walk_ins
-    assert sum(outcomes_seen.values()) == CAPACITY_ROUNDS
+            assert (stored.room_capacity, stored.manually_occupied_seats) == (ROOM, walk_ins)
+        assert stored.additional_seats == ADDITIONAL
+        booked = committed_seats(engine, performance.id)
+        assert booked == already + pending
+        assert booked + stored.manually_occupied_seats <= stored.room_capacity + ADDITIONAL
+        assert seats(engine, performance.id).confirmed_seats == booked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import io
@@ -21,6 +22,7 @@ from tests.conftest import SECRET
 from tests.services.helpers import fresh, stored_text
 
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+_RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 def test_alphabet_is_crockford_base32():
@@ -39,6 +41,26 @@ def test_new_tokens_carry_at_least_128_random_bits_in_crockford_characters():
     # Every position takes many values: no fixed prefix or padding eats into the entropy.
     for position in range(tokens.TOKEN_LENGTH):
         assert len({token[position] for token in made}) > 20
+
+
+def test_new_tokens_are_drawn_from_the_secrets_module(monkeypatch):
+    """A token is the Crockford encoding of exactly the bytes `secrets` gave, and `secrets` was
+    asked for at least 128 bits: tokens drawn from `random` (predictable) fail here."""
+    asked: list[int] = []
+    drawn = bytes(range(0x80, 0x80 + tokens.TOKEN_BYTES))
+
+    def token_bytes(nbytes: int) -> bytes:
+        asked.append(nbytes)
+        return drawn[:nbytes]
+
+    monkeypatch.setattr(tokens.secrets, "token_bytes", token_bytes)
+    token = tokens.new_token()
+    assert asked == [tokens.TOKEN_BYTES]
+    assert asked[0] >= 16
+    # RFC 4648 base32 of 160 bits is 32 characters without padding; only the alphabet differs.
+    rfc = base64.b32encode(drawn).decode()
+    assert token == rfc.translate(str.maketrans(_RFC4648, tokens.ALPHABET))
+    assert token == "G20R50W4GP38F249HA5RS3CEHY8934MK"
 
 
 def test_encoding_is_big_endian_base32_of_every_bit():
