@@ -81,9 +81,9 @@ def azctl_serve(tmp_path: Path, public_url: str) -> Iterator[Callable[..., LiveS
         }
         log_path = tmp_path / f"serve-{len(started) + 1}.log"
         log = log_path.open("wb")
+        command = [sys.executable, "-m", "azctl", "serve", "--bind", f"127.0.0.1:{port}"]
         process = subprocess.Popen(
-            [sys.executable, "-m", "azctl", "serve", "--bind", f"127.0.0.1:{port}"]
-            + ["--workers", "1"],
+            [*command, "--workers", "1"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
