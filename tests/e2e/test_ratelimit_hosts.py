@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from azctl.main import app
 from azctl.models import Reservation
 from azctl.settings import get_settings
 from tests.conftest import count_rows
@@ -144,3 +146,13 @@ def test_two_hosts_sharing_redis_limit_a_client_as_one(
     assert count_rows(engine, Reservation) == LIMIT
     for host in hosts:
         assert "Traceback" not in host.log()
+
+
+def test_serve_refuses_a_redis_that_does_not_answer_in_one_line(database_url: str) -> None:
+    """Found at start-up, not as a failure of every booking once visitors arrive."""
+    silent = f"redis://127.0.0.1:{_unused_port()}/0"
+    result = CliRunner().invoke(app, ["serve"], env={"AZCTL_RATELIMIT_STORAGE": silent})
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "Error: AZCTL_RATELIMIT_STORAGE cannot be used: its server does not answer\n"
+    )
