@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -64,6 +65,45 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and CR, may
+# shift it into one); DESIGN §3.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell, safe to open in a spreadsheet.
+
+    Text that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+39 02…`, `-3`, `@SUM`)
+    gets a `'` in front, which spreadsheets read as "this is text" and do not show. Only text is
+    changed: a real number is written as it is (`-3` stays `-3`), because its digits are all there
+    is and a number cannot call anything; the same characters typed by a visitor arrive as text
+    and get the prefix. Booleans are `true`/`false`, None is an empty cell.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def csv_text(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
+    """Every CSV export: a header of `fields`, then one line per row, each cell by `csv_cell`."""
+    lines = [_csv_line(fields)]
+    lines.extend(_csv_line([csv_cell(row.get(field)) for field in fields]) for row in rows)
+    return "".join(lines)
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    """One line, ended by LF. The writer quotes a cell only for the characters of its own line
+    terminator, so it is given CR LF: a cell holding a bare CR or LF is quoted, never split."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue().removesuffix("\r\n") + "\n"
+
+
 def emit_list(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[Column],
@@ -80,11 +120,7 @@ def emit_list(
         print_json(list(rows))
         return
     if as_csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        typer.echo(buffer.getvalue(), nl=False)
+        typer.echo(csv_text(rows, fields), nl=False)
         return
     if not rows:
         stderr.print(f"No {title.lower() if title else 'rows'}.")

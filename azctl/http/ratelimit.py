@@ -13,6 +13,7 @@ import time
 
 import falcon
 import limits
+import limits.errors
 import limits.storage
 import limits.strategies
 
@@ -55,9 +56,12 @@ class RateLimiter:
 
     def __init__(self, *, limit: str, storage_uri: str, identity: ClientIdentity) -> None:
         self.item = None if limit == "off" else limits.parse(limit)
-        self.strategy = limits.strategies.FixedWindowRateLimiter(
-            limits.storage.storage_from_string(storage_uri)
-        )
+        storage = limits.storage.storage_from_string(storage_uri)
+        # A shared store that does not answer is found at start-up, as one line, rather than as
+        # a failure of every limited request.
+        if not storage.check():
+            raise limits.errors.ConfigurationError("its server does not answer")
+        self.strategy = limits.strategies.FixedWindowRateLimiter(storage)
         self.identity = identity
 
     @classmethod

@@ -123,14 +123,14 @@ def test_list_table_json_and_csv(cli: Cli, anna_token: str):
             "id": "2",
             "display_name": "Box office admin",
             "role": "admin",
-            "is_active": "False",
+            "is_active": "false",
         },
         {
             "username": "anna",
             "id": "1",
             "display_name": "Anna Colombo",
             "role": "box_office",
-            "is_active": "True",
+            "is_active": "true",
         },
     ]
     assert anna_token not in result.stdout
