@@ -19,7 +19,10 @@ app = typer.Typer(help="Mail: send the outbox, send a test message.", no_args_is
 
 
 def _describe(report: outbox.SendReport) -> str:
-    return f"sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}"
+    text = f"sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}"
+    if report.lost:
+        text += f", {report.lost} taken over by another sender"
+    return text
 
 
 @app.command("send")
@@ -42,8 +45,11 @@ def send(
         return
     db.get_engine()  # a database that is not there or not migrated stops us now, not every round
     stderr.print(f"Sending mail to {where} every {interval:g} s; Ctrl-C stops.", markup=False)
-    _watch(interval)
-    stderr.print("Stopped.")
+    handed_back = _watch(interval)
+    if handed_back is None:
+        stderr.print("Stopped.")
+    else:
+        stderr.print(f"Stopped at once; {handed_back} unsent put back in the queue.", markup=False)
 
 
 def _show(report: outbox.SendReport) -> None:
@@ -57,31 +63,43 @@ def _interrupt(_signal: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _watch(interval: float) -> None:
-    """Run the sender loop until Ctrl-C or SIGTERM, then let it finish the message in hand.
+def _watch(interval: float) -> int | None:
+    """Run the sender loop until Ctrl-C or SIGTERM; returns None, or after a second one how
+    many claimed messages were put back in the queue.
 
-    The loop runs in a thread of its own so that stopping records the message being sent
-    rather than leave it leased as if this sender had died. The wait is on an Event: an
-    interrupted Thread.join() can take a thread that is still running for finished.
+    The first stop lets the loop finish the message in hand and record it, rather than leave
+    it leased as if this sender had died. The second stops at once: the loop's thread is left
+    to die with the process, and what it claimed but has not delivered is handed back so that
+    another sender need not wait out the lease. The loop runs in a thread of its own for that,
+    and the wait is on an Event: an interrupted Thread.join() can take a running thread for
+    finished.
     """
     stop = threading.Event()
     finished = threading.Event()
+    held = outbox.HeldClaims()
 
     def loop() -> None:
         try:
-            sender.run_sender(stop=stop, interval=interval, on_report=_show)
+            sender.run_sender(stop=stop, interval=interval, on_report=_show, held=held)
         finally:
             finished.set()
 
     threading.Thread(target=loop, name="azctl-mail-sender", daemon=True).start()
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop, as Ctrl-C
     try:
-        finished.wait()
+        try:
+            finished.wait()
+        except KeyboardInterrupt:
+            stop.set()
+            stderr.print(
+                "Stopping after the message in hand; Ctrl-C again stops at once.", markup=False
+            )
+            finished.wait()
     except KeyboardInterrupt:
-        stop.set()
-        finished.wait()
+        return sender.hand_back(held)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return None
 
 
 @app.command("test")
