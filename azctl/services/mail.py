@@ -137,7 +137,7 @@ class _Deadline:
     def send(self, s: str | bytes) -> None:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError("the mail server took too long over one message")
+            raise TimeoutError("out of time")  # deliver() says what for
         if self.sock is not None:
             self.sock.settimeout(min(self.timeout, left))
         super().send(s)  # type: ignore[misc]
@@ -185,6 +185,12 @@ class SMTPTransport:
             if self.username:
                 client.login(self.username, self.password or "")
             client.send_message(message)
+        except OSError as exc:  # smtplib's errors too; a wait cut short reads "timed out"
+            if time.monotonic() < deadline:
+                raise
+            raise TimeoutError(
+                f"the mail server took more than {self.deadline:g} s over one message"
+            ) from exc
         finally:
             # The message is the server's once it accepted it; a QUIT that fails changes nothing.
             with contextlib.suppress(smtplib.SMTPException, OSError):
