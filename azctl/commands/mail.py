@@ -59,10 +59,6 @@ def _show(report: outbox.SendReport) -> None:
         say(_describe(report))
 
 
-def _interrupt(_signal: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def _watch(interval: float) -> int | None:
     """Run the sender loop until Ctrl-C or SIGTERM; returns None, or after a second one how
     many claimed messages were put back in the queue.
@@ -70,13 +66,14 @@ def _watch(interval: float) -> int | None:
     The first stop lets the loop finish the message in hand and record it, rather than leave
     it leased as if this sender had died. The second stops at once: the loop's thread is left
     to die with the process, and what it claimed but has not delivered is handed back so that
-    another sender need not wait out the lease. The loop runs in a thread of its own for that,
-    and the wait is on an Event: an interrupted Thread.join() can take a running thread for
-    finished.
+    another sender need not wait out the lease. The signals only count here, to be acted on
+    between waits: an exception thrown wherever the main thread happens to be (inside a print,
+    say) could leave it half done.
     """
     stop = threading.Event()
     finished = threading.Event()
     held = outbox.HeldClaims()
+    stops = 0
 
     def loop() -> None:
         try:
@@ -84,22 +81,29 @@ def _watch(interval: float) -> int | None:
         finally:
             finished.set()
 
+    def count(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stops
+        stops += 1
+
     threading.Thread(target=loop, name="azctl-mail-sender", daemon=True).start()
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop, as Ctrl-C
+    # Ctrl-C, and a service manager's stop, alike.
+    previous = {number: signal.signal(number, count) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        try:
-            finished.wait()
-        except KeyboardInterrupt:
-            stop.set()
-            stderr.print(
-                "Stopping after the message in hand; Ctrl-C again stops at once.", markup=False
-            )
-            finished.wait()
-    except KeyboardInterrupt:
-        return sender.hand_back(held)
+        while not finished.wait(0.1):
+            if stops >= 2:
+                break
+            if stops and not stop.is_set():
+                stop.set()
+                stderr.print(
+                    "Stopping after the message in hand; Ctrl-C again stops at once.",
+                    markup=False,
+                )
+        else:
+            return None
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    return None
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return sender.hand_back(held)  # a third Ctrl-C, if this hangs, aborts
 
 
 @app.command("test")
