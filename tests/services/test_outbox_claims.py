@@ -98,12 +98,13 @@ class Recording:
 def test_two_senders_and_a_slow_server_deliver_each_message_once(
     session, engine, smtp_peer, configure
 ):
-    """Each message takes a quarter of a second at the server, so a sender's round of sixteen
-    outlasts a two-second lease: a lease over the whole round ran out while its sender was still
-    at work, and the other sender delivered the rest again. One claim per message cannot."""
-    peer = smtp_peer(delay=0.25)
-    configure(smtp_url=peer.url, mail_lease="2s")
-    ids = queue_notes(session, 16)
+    """Each message takes 0.4 s at the server, so a sender's round of two dozen outlasts a
+    four-second lease: a lease over the whole round ran out while its sender was still at work,
+    and the other sender delivered the rest again. One claim per message cannot, and each
+    delivery (0.4 s, cut off at 2 s) ends well inside its own claim."""
+    peer = smtp_peer(delay=0.4)
+    configure(smtp_url=peer.url, mail_lease="4s")
+    ids = queue_notes(session, 24)
     stop = threading.Event()
     reports: list[SendReport] = []
     loops = [
@@ -123,8 +124,8 @@ def test_two_senders_and_a_slow_server_deliver_each_message_once(
             loop.join(timeout=30)
     assert not any(loop.is_alive() for loop in loops)
     assert Counter(outbox_id(message) for message in peer.messages) == Counter(ids)
-    assert counts(engine) == {"queued": 0, "sending": 0, "sent": 16, "failed": 0}
-    assert sum(report.sent for report in reports) == 16
+    assert counts(engine) == {"queued": 0, "sending": 0, "sent": 24, "failed": 0}
+    assert sum(report.sent for report in reports) == 24
     assert not any(report.error or report.retrying or report.lost for report in reports)
 
 
