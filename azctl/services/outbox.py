@@ -59,7 +59,10 @@ class SendReport:
 
 
 class Outcome(StrEnum):
-    """What recording a delivery did; `LOST`: nothing, the claim was no longer the caller's."""
+    """What recording a delivery did; `LOST`: nothing, the claim was no longer the caller's.
+
+    Each value names the `SendReport` counter the outcome adds to.
+    """
 
     SENT = "sent"
     RETRYING = "retrying"
