@@ -62,8 +62,13 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # How long a worker may reuse its answer to a public listing GET; 0 turns that off.
     public_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    # How long a mail sender's claim on one message lasts; a sender that dies holding one
+    # leaves it for another sender after this long. The SMTP transport is given half of it.
+    mail_lease: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(seconds=1))
 
-    @field_validator("confirm_ttl", "checkin_opens_before", "checkin_closes_after", mode="before")
+    @field_validator(
+        "confirm_ttl", "checkin_opens_before", "checkin_closes_after", "mail_lease", mode="before"
+    )
     @classmethod
     def _duration(cls, value: object) -> object:
         """Seconds (`86400`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""

@@ -19,10 +19,15 @@ Options:
   carries these credentials, `peer.url_with(password="wrong")` others.
 - `refuse="451 4.3.0 Try again later"`: every message is answered with that reply and not kept;
   set `peer.refuse = None` to accept again.
+- `delay=2.5`: a slow server; each message's data is held that many seconds before it is
+  answered (and kept). `peer.receiving` is set once a message's data has arrived, so a test
+  knows a delivery is under way; `peer.delay` can be changed while it runs.
+- `rcpt_delay=1.0`: a server slow at every recipient (RCPT TO is answered after that long).
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import subprocess
@@ -81,6 +86,8 @@ class SMTPPeer:
         certificate: Certificate | None = None,
         login: tuple[str, str] | None = None,
         refuse: str | None = None,
+        delay: float = 0.0,
+        rcpt_delay: float = 0.0,
         port: int | None = None,
     ) -> None:
         if security != "plain" and certificate is None:
@@ -88,6 +95,9 @@ class SMTPPeer:
         self.security = security
         self.login = login
         self.refuse = refuse
+        self.delay = delay
+        self.rcpt_delay = rcpt_delay
+        self.receiving = threading.Event()
         self.port = port or free_port()
         self.certificate = certificate
         self._received: list[EmailMessage] = []
@@ -197,7 +207,18 @@ class _Handler:
     def __init__(self, peer: SMTPPeer) -> None:
         self.peer = peer
 
+    async def handle_RCPT(
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+    ) -> str:
+        if self.peer.rcpt_delay:
+            await asyncio.sleep(self.peer.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.peer.receiving.set()
+        if self.peer.delay:
+            await asyncio.sleep(self.peer.delay)
         if self.peer.refuse:
             return self.peer.refuse
         self.peer._keep(envelope.original_content or envelope.content)

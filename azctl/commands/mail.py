@@ -19,7 +19,10 @@ app = typer.Typer(help="Mail: send the outbox, send a test message.", no_args_is
 
 
 def _describe(report: outbox.SendReport) -> str:
-    return f"sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}"
+    text = f"sent {report.sent}, will retry {report.retrying}, gave up on {report.failed}"
+    if report.lost:
+        text += f", {report.lost} taken over by another sender"
+    return text
 
 
 @app.command("send")
@@ -42,8 +45,11 @@ def send(
         return
     db.get_engine()  # a database that is not there or not migrated stops us now, not every round
     stderr.print(f"Sending mail to {where} every {interval:g} s; Ctrl-C stops.", markup=False)
-    _watch(interval)
-    stderr.print("Stopped.")
+    handed_back = _watch(interval)
+    if handed_back is None:
+        stderr.print("Stopped.")
+    else:
+        stderr.print(f"Stopped at once; {handed_back} unsent put back in the queue.", markup=False)
 
 
 def _show(report: outbox.SendReport) -> None:
@@ -53,35 +59,51 @@ def _show(report: outbox.SendReport) -> None:
         say(_describe(report))
 
 
-def _interrupt(_signal: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+def _watch(interval: float) -> int | None:
+    """Run the sender loop until Ctrl-C or SIGTERM; returns None, or after a second one how
+    many claimed messages were put back in the queue.
 
-
-def _watch(interval: float) -> None:
-    """Run the sender loop until Ctrl-C or SIGTERM, then let it finish the message in hand.
-
-    The loop runs in a thread of its own so that stopping records the message being sent
-    rather than leave it leased as if this sender had died. The wait is on an Event: an
-    interrupted Thread.join() can take a thread that is still running for finished.
+    The first stop lets the loop finish the message in hand and record it, rather than leave
+    it leased as if this sender had died. The second stops at once: the loop's thread is left
+    to die with the process, and what it claimed but has not delivered is handed back so that
+    another sender need not wait out the lease. The signals only count here, to be acted on
+    between waits: an exception thrown wherever the main thread happens to be (inside a print,
+    say) could leave it half done.
     """
     stop = threading.Event()
     finished = threading.Event()
+    held = outbox.HeldClaims()
+    stops = 0
 
     def loop() -> None:
         try:
-            sender.run_sender(stop=stop, interval=interval, on_report=_show)
+            sender.run_sender(stop=stop, interval=interval, on_report=_show, held=held)
         finally:
             finished.set()
 
+    def count(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stops
+        stops += 1
+
     threading.Thread(target=loop, name="azctl-mail-sender", daemon=True).start()
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop, as Ctrl-C
+    # Ctrl-C, and a service manager's stop, alike.
+    previous = {number: signal.signal(number, count) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        finished.wait()
-    except KeyboardInterrupt:
-        stop.set()
-        finished.wait()
+        while not finished.wait(0.1):
+            if stops >= 2:
+                break
+            if stops and not stop.is_set():
+                stop.set()
+                stderr.print(
+                    "Stopping after the message in hand; Ctrl-C again stops at once.",
+                    markup=False,
+                )
+        else:
+            return None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return sender.hand_back(held)  # a third Ctrl-C, if this hangs, aborts
 
 
 @app.command("test")

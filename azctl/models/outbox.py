@@ -41,6 +41,9 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The claim of the sender delivering it now: random per claim, so that only that sender can
+    # record the outcome, and a sender whose lease ran out records nothing.
+    claim_id: str | None = Field(default=None, max_length=32, index=True)
     last_error: str | None = Field(default=None, max_length=2000)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

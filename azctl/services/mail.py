@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import ssl
+import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -14,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 
 from azctl.models import OutboxMessage
-from azctl.services import tickets, times
+from azctl.services import outbox, tickets, times
 from azctl.services.outbox import Transport
 from azctl.settings import get_settings
 
@@ -116,10 +118,46 @@ class FileTransport:
         os.replace(draft, final)
 
 
-class SMTPTransport:
-    """SMTP from a URL: `smtp://` (STARTTLS when `?starttls=1`), `smtps://`, with user:password."""
+class _Deadline:
+    """An SMTP client whose whole delivery ends by `deadline` (a `time.monotonic()` instant).
 
-    def __init__(self, url: str, *, timeout: float = 20) -> None:
+    smtplib's timeout bounds each wait on the socket, not a delivery made of a dozen of them;
+    here each command's wait is cut to the time left, so a server that answers slowly to every
+    command cannot stretch one message past its claim's lease.
+    """
+
+    deadline: float
+    timeout: float
+    sock: Any
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        self.deadline = deadline
+        super().__init__(*args, **kwargs)
+
+    def send(self, s: str | bytes) -> None:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("out of time")  # deliver() says what for
+        if self.sock is not None:
+            self.sock.settimeout(min(self.timeout, left))
+        super().send(s)  # type: ignore[misc]
+
+
+class _SMTP(_Deadline, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_Deadline, smtplib.SMTP_SSL):
+    pass
+
+
+class SMTPTransport:
+    """SMTP from a URL: `smtp://` (STARTTLS when `?starttls=1`), `smtps://`, with user:password.
+
+    `timeout` bounds each wait on the server; `deadline` (seconds) the whole of one delivery.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 20, deadline: float = 60) -> None:
         parts = urlsplit(url)  # checked by Settings: smtp:// or smtps:// with a host
         assert parts.hostname is not None
         self.implicit_tls = parts.scheme == "smtps"
@@ -128,25 +166,42 @@ class SMTPTransport:
         self.port = parts.port or (465 if self.implicit_tls else 25)
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
-        self.timeout = timeout
+        self.timeout = min(timeout, deadline)
+        self.deadline = deadline
 
     def deliver(self, message: EmailMessage) -> None:
         context = ssl.create_default_context()
+        deadline = time.monotonic() + self.deadline
         client: smtplib.SMTP
         if self.implicit_tls:
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            client = _SMTPS(
+                self.host, self.port, timeout=self.timeout, context=context, deadline=deadline
+            )
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
+            client = _SMTP(self.host, self.port, timeout=self.timeout, deadline=deadline)
+        try:
             if self.starttls:
                 client.starttls(context=context)
             if self.username:
                 client.login(self.username, self.password or "")
             client.send_message(message)
+        except OSError as exc:  # smtplib's errors too; a wait cut short reads "timed out"
+            if time.monotonic() < deadline:
+                raise
+            raise TimeoutError(
+                f"the mail server took more than {self.deadline:g} s over one message"
+            ) from exc
+        finally:
+            # The message is the server's once it accepted it; a QUIT that fails changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()
+            client.close()
 
 
 def transport_from_settings() -> Transport:
+    """The configured transport; an SMTP delivery is given half of a claim's lease at most."""
     settings = get_settings()
     if settings.smtp_url:
-        return SMTPTransport(settings.smtp_url)
+        budget = outbox.delivery_budget(settings.mail_lease).total_seconds()
+        return SMTPTransport(settings.smtp_url, deadline=budget)
     return FileTransport(settings.effective_mail_dir)

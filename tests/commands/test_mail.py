@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import email
 import os
+import queue
+import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from email.message import Message
 from pathlib import Path
+from types import TracebackType
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from azctl import db
 from azctl.models import OutboxMessage
-from azctl.services import outbox
+from azctl.services import outbox, sender
+from azctl.settings import reload_settings
 from tests.commands.helpers import Cli, assert_error, count, describe, succeeded
 from tests.helpers import unchanged
 from tests.smtp_peer import SMTPPeer
@@ -133,8 +139,18 @@ def test_watch_sends_over_smtp_until_stopped(ticket, engine: Engine, stop_signal
         "giulia@example.org",
         "late@example.org",
     ]
-    assert stdout == "sent 2, will retry 0, gave up on 0\nsent 1, will retry 0, gave up on 0\n"
-    assert stderr == "Sending mail to SMTP every 0.2 s; Ctrl-C stops.\nStopped.\n"
+    # One line per round that sent something; the late message may join the first round, which
+    # claims message after message until none is due.
+    rounds = [
+        re.fullmatch(r"sent (\d), will retry 0, gave up on 0", line) for line in stdout.splitlines()
+    ]
+    assert all(rounds), stdout
+    assert sum(int(found[1]) for found in rounds) == 3
+    assert stderr == (
+        "Sending mail to SMTP every 0.2 s; Ctrl-C stops.\n"
+        "Stopping after the message in hand; Ctrl-C again stops at once.\n"
+        "Stopped.\n"
+    )
     assert count(engine, OutboxMessage, status="sent") == 3
 
 
@@ -192,3 +208,133 @@ def test_an_unusable_smtp_url_is_a_configuration_error(cli: Cli, database_url: s
         result = cli("mail", "test", "me@example.org", env={"AZCTL_SMTP_URL": "http://mail"})
     assert result.exit_code == 2, describe(result)
     assert len(result.stderr.splitlines()) == 1
+
+
+# --- claims: a sender killed, a sender stopped at once ----------------------------------------
+
+
+class Watcher:
+    """`azctl mail send --watch` in a process of its own, its stderr read line by line; killed
+    on the way out if it is still running."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "azctl", "mail", "send", "--watch", "--interval", "0.2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._lines.put(line.rstrip("\n"))
+
+    def next_line(self, timeout: float = 60) -> str:
+        try:
+            return self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line on stderr in {timeout:g} s") from None
+
+    def rest(self) -> list[str]:
+        """The lines not read yet, once the process has ended and its stderr is closed."""
+        self._reader.join(timeout=30)
+        return list(self._lines.queue)
+
+    def __enter__(self) -> Watcher:
+        return self
+
+    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=30)
+
+
+def queue_notes(engine: Engine, count: int) -> list[int]:
+    with db.new_session(engine) as session:
+        return [
+            outbox.queue_test_message(session, to_address=f"reader{number}@example.org").id or 0
+            for number in range(count)
+        ]
+
+
+def row(engine: Engine, message_id: int) -> OutboxMessage:
+    with db.new_session(engine) as session:
+        return outbox.get_message(session, message_id=message_id)
+
+
+def outbox_ids(received: list[Message]) -> list[int]:
+    """The outbox rows that received mail was made from, by its Message-ID."""
+    found = [re.fullmatch(r"<azctl\.(\d+)\..*>", str(m["Message-ID"])) for m in received]
+    assert all(found), [m["Message-ID"] for m in received]
+    return sorted(int(match[1]) for match in found if match)
+
+
+def test_a_sender_killed_mid_delivery_leaves_the_message_to_another_after_the_lease(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    """Killed while the server holds its message, a sender records nothing; its claim's lease
+    runs out and the next sender delivers the message, once."""
+    with SMTPPeer(delay=60) as peer:
+        [message_id] = queue_notes(engine, 1)
+        env = {**os.environ, "AZCTL_SMTP_URL": peer.url, "AZCTL_MAIL_LEASE": "4s"}
+        with Watcher(env) as watcher:
+            assert peer.receiving.wait(timeout=60), "the watcher never reached the server"
+            watcher.process.kill()
+            watcher.process.wait(timeout=30)
+        killed = row(engine, message_id)
+        assert (killed.status, killed.attempts) == ("sending", 0)
+        assert killed.claim_id and killed.claimed_until
+
+        peer.delay = 0
+        monkeypatch.setenv("AZCTL_SMTP_URL", peer.url)
+        reload_settings()
+        deadline = time.monotonic() + 60
+        while not sender.send_once().sent:
+            assert time.monotonic() < deadline, "the message was not delivered after its lease"
+            time.sleep(0.1)
+        received = peer.wait_for(1)
+        assert outbox_ids(received) == [message_id]
+    delivered = row(engine, message_id)
+    assert (delivered.status, delivered.attempts, delivered.claim_id) == ("sent", 1, None)
+
+
+def test_ctrl_c_twice_stops_at_once_and_puts_the_claim_back(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    """The first Ctrl-C waits for the message in hand; on a slow server the operator presses
+    it again, and the message the watcher claimed is queued again at once, not left leased."""
+    with SMTPPeer(delay=60) as peer:
+        held, waiting = queue_notes(engine, 2)
+        env = {**os.environ, "AZCTL_SMTP_URL": peer.url, "AZCTL_MAIL_LEASE": "10m"}
+        with Watcher(env) as watcher:
+            assert watcher.next_line() == "Sending mail to SMTP every 0.2 s; Ctrl-C stops."
+            assert peer.receiving.wait(timeout=60), "the watcher never reached the server"
+            assert row(engine, held).status == "sending"
+            watcher.process.send_signal(signal.SIGINT)
+            assert watcher.next_line() == (
+                "Stopping after the message in hand; Ctrl-C again stops at once."
+            )
+            watcher.process.send_signal(signal.SIGINT)
+            assert watcher.process.wait(timeout=30) == 0
+            assert watcher.rest() == ["Stopped at once; 1 unsent put back in the queue."]
+        for message_id in (held, waiting):
+            message = row(engine, message_id)
+            assert (message.status, message.claim_id, message.claimed_until) == (
+                "queued",
+                None,
+                None,
+            )
+            assert (message.attempts, message.last_error) == (0, None)
+
+        peer.delay = 0
+        monkeypatch.setenv("AZCTL_SMTP_URL", peer.url)
+        reload_settings()
+        assert sender.send_once().sent == 2
+        # The interrupted delivery never finished at the server: each message arrives once.
+        assert outbox_ids(peer.wait_for(2)) == [held, waiting]

@@ -302,7 +302,7 @@ def test_a_sender_that_died_leaves_a_lease_that_runs_out(session, engine):
         session,
         transport=recording,
         render=mail.render,
-        now=now + outbox.LEASE + timedelta(seconds=1),
+        now=now + outbox.claim_lease() + timedelta(seconds=1),
     )
     assert after_lease.sent == 1
     assert [outbox_id(m) for m in recording.delivered] == [message_id]
