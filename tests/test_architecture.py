@@ -1,4 +1,5 @@
-"""The domain stands without the front ends, as DESIGN.md §2 and the import-linter contracts say."""
+"""The domain stands without the front ends, as the import-linter contracts and
+docs/architecture.md ("Layers") say."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from tests.commands.helpers import (
 )
 from tests.helpers import unchanged
 
-# `perf show ID --json`: the keys DESIGN.md §5 fixes, and the rest this version prints.
+# `perf show ID --json`: the keys scripts rely on, and the rest this version prints.
 CONTRACT_KEYS = {
     "id",
     "show",

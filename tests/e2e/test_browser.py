@@ -1,5 +1,6 @@
 """A visitor's browser: headless Chromium (Debian's) on the confirm page of a real gunicorn server,
-presses Confirm and lands on the ticket page with its QR code loaded (DESIGN.md §4)."""
+presses Confirm and lands on the ticket page with its QR code loaded, on whatever port it is
+served (docs/architecture.md, "Links and redirects")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The public endpoint fuzzed from its own `/openapi.json` (DESIGN.md §4) with schemathesis.
+"""The public endpoint fuzzed from its own `/openapi.json` with schemathesis.
 
 Every generated request must get an answer that is not a server error, whose status, content
 type, headers and body the document promises for that operation. The database is seeded first,

@@ -1,4 +1,4 @@
-"""A confirmation whose database connection dies halfway (issue 5), through the public endpoint.
+"""A confirmation whose database connection dies halfway, through the public endpoint.
 
 The same kill as in tests/services/test_fault_connection.py, at each stage of the confirmation's
 transaction, now under `POST /api/confirmations` and the confirm page's `POST /confirm/{token}`:
