@@ -56,10 +56,10 @@ class ConfirmPage:
         except errors.TokenUsed as used:
             _explain_used_confirmation(req, resp, token, used)
             return
-        raise falcon.HTTPSeeOther(ticket_path(confirmed.ticket_token))
+        raise falcon.HTTPSeeOther(_ticket_path(confirmed.ticket_token))
 
 
-def ticket_path(token: str) -> str:
+def _ticket_path(token: str) -> str:
     """Where the ticket of `token` is on this host (mail and QR codes use `tickets.ticket_url`)."""
     return f"/t/{token}"
 
