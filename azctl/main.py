@@ -13,9 +13,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from azctl import db, errors
-from azctl.commands import checkin, database, mail, output, perf, res, show, staff, venue
+from azctl.commands import checkin, database, demo, mail, output, perf, res, show, staff, venue
 from azctl.models import MAX_ID
-from azctl.services import demo as demo_service
 from azctl.settings import reload_settings
 
 
@@ -142,26 +141,7 @@ def tui(
     door.run(performance_id=perf, staff_username=as_user)
 
 
-@app.command("demo")
-def demo() -> None:
-    """Fill the database with a sample season and print what was made.
-
-    Example: azctl demo && azctl perf list
-    """
-    with db.session_scope() as session:
-        report = demo_service.load_demo(session)
-    for line in report.lines:
-        output.say(line)
-    if report.already_loaded:
-        return
-    output.say("")
-    output.say(f"Tonight's door:   azctl perf show {report.tonight_id}")
-    output.say(
-        f"Scan a ticket:    azctl checkin scan {report.ticket_token}"
-        f" --perf {report.tonight_id} --as anna"
-    )
-    output.say(f"Anna's API token: {report.staff_token} (shown once)")
-    output.say("Queued mail:      azctl mail send")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

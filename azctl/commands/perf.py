@@ -100,12 +100,19 @@ def schedule(
     manual: ManualOption = 0,
     checkin_opens: OpensOption = None,
     checkin_closes: ClosesOption = None,
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing", help="Leave days that already have this performance; add the rest."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a run of performances: every chosen weekday between two dates, all or none.
+    """Create a run of performances: every chosen weekday between two dates, all or none
+    (with --skip-existing, the days not scheduled yet).
 
-    Example: azctl perf schedule la-locandiera teatro-studio --from 2026-12-01 --to 2026-12-20
-    --days thu,fri,sat --time 20:30 --capacity 99
+    Example: azctl perf schedule la-locandiera teatro-studio --from 2027-03-04 --to 2027-03-27
+    --days thu,fri,sat --time 20:30 --capacity 99 --skip-existing
     """
     first_day = times.parse_date(first, field="--from")
     last_day = times.parse_date(last, field="--to")
@@ -125,6 +132,7 @@ def schedule(
             manually_occupied_seats=manual,
             checkin_opens_before_minutes=checkin_opens,
             checkin_closes_after_minutes=checkin_closes,
+            skip_existing=skip_existing,
         )
         rows = [
             summary.as_dict()
@@ -133,6 +141,10 @@ def schedule(
             )
         ]
     emit_list(rows, COLUMNS, as_json=as_json, title="Scheduled performances")
+    if skip_existing:
+        kept = len(catalog.run_days(first_day=first_day, last_day=last_day, weekdays=weekdays))
+        kept -= len(created)
+        stderr.print(f"Added {len(created)}; {kept} already scheduled.", markup=False)
 
 
 def _day(text: str | None) -> date | None:

@@ -1,4 +1,4 @@
-"""The public Falcon endpoint (`azctl serve`) over `azctl.services`: built in its own issue.
+"""The public Falcon endpoint (`azctl serve`) over `azctl.services` (docs/architecture.md).
 
 Like `commands/` and `tui/`, it imports services and models and no other front end.
 """

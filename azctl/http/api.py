@@ -1,4 +1,4 @@
-"""The JSON resources of the public endpoint (DESIGN.md §4): thin shells over the services."""
+"""The JSON resources of the public endpoint: thin shells over the services."""
 
 from __future__ import annotations
 

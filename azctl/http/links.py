@@ -12,8 +12,8 @@ import falcon
 
 from azctl import errors
 from azctl.http import pages
-from azctl.models import Reservation
-from azctl.services import booking, catalog, reports, tickets, times, tokens
+from azctl.models import Reservation, ReservationStatus, TokenPurpose
+from azctl.services import booking, catalog, reports, reservations, tickets, times, tokens
 
 
 def _facts(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
@@ -30,7 +30,11 @@ class ConfirmPage:
     rate_limit_scope = "confirmation"
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
-        linked = booking.confirmation_preview(req.context.session, token=token)
+        try:
+            linked = booking.confirmation_preview(req.context.session, token=token)
+        except errors.TokenUsed as used:
+            _explain_used_confirmation(req, resp, token, used)
+            return
         pages.render(
             resp,
             "confirm.html",
@@ -40,9 +44,45 @@ class ConfirmPage:
         )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
-        """Confirm, then send the browser to its ticket (303, so a reload does not re-post)."""
-        confirmed = booking.confirm_booking(req.context.session, token=token)
-        raise falcon.HTTPSeeOther(tickets.ticket_url(confirmed.ticket_token))
+        """Confirm, then send the browser to its ticket (303, so a reload does not re-post).
+
+        The redirect is a path, so the browser stays on the host and port it came by: an
+        absolute URL built from `AZCTL_PUBLIC_URL` leads elsewhere whenever that is not the
+        address this visitor used, and the page's `form-action 'self'` then blocks it, leaving
+        a confirmed visitor on the confirm page (docs/architecture.md, "Links and redirects").
+        """
+        try:
+            confirmed = booking.confirm_booking(req.context.session, token=token)
+        except errors.TokenUsed as used:
+            _explain_used_confirmation(req, resp, token, used)
+            return
+        raise falcon.HTTPSeeOther(_ticket_path(confirmed.ticket_token))
+
+
+def _ticket_path(token: str) -> str:
+    """Where the ticket of `token` is on this host (mail and QR codes use `tickets.ticket_url`)."""
+    return f"/t/{token}"
+
+
+def _explain_used_confirmation(
+    req: falcon.Request, resp: falcon.Response, token: str, used: errors.TokenUsed
+) -> None:
+    """A spent confirm link of a confirmed booking says so, and that the ticket was mailed.
+
+    Only the ticket mail holds the ticket's link (raw tokens are never stored), so the page
+    names the booking and points at that mail, and links nothing. A link spent otherwise (the
+    booking was cancelled) is the plain `token_used` page.
+    """
+    session = req.context.session
+    reservation = reservations.reservation_of_link(
+        session, token=token, purpose=TokenPurpose.CONFIRMATION
+    )
+    if reservation is None or reservation.status != ReservationStatus.CONFIRMED:
+        raise used
+    summary = reports.performance_summary(session, performance_id=reservation.performance_id)
+    pages.render(
+        resp, "confirmed.html", status=used.status, error=used, **_facts(reservation, summary)
+    )
 
 
 class CancelPage:

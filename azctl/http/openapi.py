@@ -33,7 +33,7 @@ _MODELS: list[type[BaseModel]] = [
     schemas.CheckInAnswer,
 ]
 _WHY = {
-    303: "Confirmed: see the ticket at `Location`",
+    303: "Confirmed: see the ticket at `Location`, a path on the host the request used",
     400: "Malformed JSON or an oversized body (`invalid_input`)",
     401: "No valid staff token (`unauthorized`)",
     404: "No such thing (`not_found`, `invalid_token`, `unknown_token`)",

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import falcon
 from gunicorn.app.base import BaseApplication
@@ -19,7 +20,7 @@ from gunicorn.config import KNOWN_SETTINGS
 
 from azctl import db
 from azctl.http.app import create_app, get_app
-from azctl.settings import get_settings
+from azctl.settings import Settings, get_settings
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -77,9 +78,38 @@ def gunicorn_options(*, bind: str, workers: int) -> dict[str, Any]:
     return options
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _same_host(bind_host: str, public_host: str | None) -> bool:
+    return bind_host == public_host or {bind_host, public_host} <= _LOOPBACK
+
+
+def public_url_warning(*, bind: str, settings: Settings) -> str | None:
+    """A warning when `AZCTL_PUBLIC_URL` is left at its default but the server listens elsewhere.
+
+    Every link in mail and every QR code is built from the public URL, so they would lead to
+    an address this server does not answer. (Redirects after a POST are paths, and keep working.)
+    """
+    if "public_url" in settings.model_fields_set:
+        return None
+    public = urlsplit(settings.public_url)
+    host, _colon, port = bind.rpartition(":")
+    if _same_host(host.strip("[]"), public.hostname) and port == str(public.port):
+        return None
+    return (
+        f"Warning: AZCTL_PUBLIC_URL is not set, so links in mail and QR codes lead to"
+        f" {settings.public_url}, not to --bind {bind}; set it to the address visitors use."
+    )
+
+
 def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
     """Check the database and settings once, here, so a mistake is one clear line, not a
     traceback from every worker; then hand over to gunicorn."""
-    create_app(engine=db.get_engine(), settings=get_settings())
+    settings = get_settings()
+    create_app(engine=db.get_engine(), settings=settings)
+    warning = public_url_warning(bind=bind, settings=settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     db.dispose_engines()  # no connection may be shared with the forked workers
     Server(gunicorn_options(bind=bind, workers=workers), with_mailer=with_mailer).run()

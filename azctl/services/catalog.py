@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
@@ -212,15 +212,21 @@ def _layout(
     }
 
 
-def _refuse_clashes(session: Session, show: Show, venue: Venue, starts: Iterable[datetime]) -> None:
-    wanted = list(starts)
-    taken = session.exec(
+def _taken_starts(
+    session: Session, show: Show, venue: Venue, starts: Iterable[datetime]
+) -> Sequence[datetime]:
+    """Which of `starts` already have a performance of `show` at `venue`."""
+    return session.exec(
         select(Performance.starts_at).where(
             Performance.show_id == show.id,
             Performance.venue_id == venue.id,
-            Performance.starts_at.in_(wanted),  # type: ignore[attr-defined]
+            Performance.starts_at.in_(list(starts)),  # type: ignore[attr-defined]
         )
     ).all()
+
+
+def _refuse_clashes(session: Session, show: Show, venue: Venue, starts: Iterable[datetime]) -> None:
+    taken = _taken_starts(session, show, venue, starts)
     if taken:
         listed = ", ".join(times.short_local(moment) for moment in sorted(taken))
         raise errors.Conflict(f"{show.slug} already plays at {venue.slug} on {listed}")
@@ -277,8 +283,14 @@ def schedule_performances(
     manually_occupied_seats: int = 0,
     checkin_opens_before_minutes: int | None = None,
     checkin_closes_after_minutes: int | None = None,
+    skip_existing: bool = False,
 ) -> list[Performance]:
-    """A run of performances on the given weekdays, all created or, on any clash, none."""
+    """A run of performances on the given weekdays, all created or, on any clash, none.
+
+    With `skip_existing`, a day on which the show already plays at that venue at that time is
+    left as it is and the others are created: a run can be extended, or laid over a single
+    performance added before it, without first working out which days are free.
+    """
     layout = _layout(
         room_capacity=room_capacity,
         additional_seats=additional_seats,
@@ -286,6 +298,30 @@ def schedule_performances(
         checkin_opens_before_minutes=checkin_opens_before_minutes,
         checkin_closes_after_minutes=checkin_closes_after_minutes,
     )
+    starts = [
+        times.local_to_utc(day, at, field="time")
+        for day in run_days(first_day=first_day, last_day=last_day, weekdays=weekdays)
+    ]
+    with db.write(session):
+        show = get_show(session, slug=show_slug)
+        venue = get_venue(session, slug=venue_slug)
+        if skip_existing:
+            taken = set(_taken_starts(session, show, venue, starts))
+            starts = [moment for moment in starts if moment not in taken]
+        _refuse_clashes(session, show, venue, starts)
+        clash = f"{show.slug} already plays at {venue.slug} on one of those days"
+        return [
+            _flush(
+                session,
+                Performance(show_id=show.id, venue_id=venue.id, starts_at=moment, **layout),
+                clash=clash,
+            )
+            for moment in starts
+        ]
+
+
+def run_days(*, first_day: date, last_day: date, weekdays: set[int]) -> list[date]:
+    """The days of a run: each day from `first_day` to `last_day` whose weekday is chosen."""
     if last_day < first_day:
         raise errors.InvalidInput("to", f"--to {last_day} is before --from {first_day}")
     if (last_day - first_day).days > 366:
@@ -297,20 +333,7 @@ def schedule_performances(
     ]
     if not days:
         raise errors.InvalidInput("days", "no day between --from and --to falls on --days")
-    starts = [times.local_to_utc(day, at, field="time") for day in days]
-    with db.write(session):
-        show = get_show(session, slug=show_slug)
-        venue = get_venue(session, slug=venue_slug)
-        _refuse_clashes(session, show, venue, starts)
-        clash = f"{show.slug} already plays at {venue.slug} on one of those days"
-        return [
-            _flush(
-                session,
-                Performance(show_id=show.id, venue_id=venue.id, starts_at=moment, **layout),
-                clash=clash,
-            )
-            for moment in starts
-        ]
+    return days
 
 
 def get_performance(session: Session, *, performance_id: int) -> Performance:

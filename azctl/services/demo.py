@@ -10,12 +10,16 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from azctl.models import Venue
+from azctl import errors
+from azctl.models import Show, Staff, Venue
 from azctl.services import booking, catalog, checkin, staff, times
 
-DEMO_VENUE = "teatro-studio"
+# The records the demo makes under names of its own; all of them there means it is loaded.
+DEMO_VENUES = ("teatro-studio", "cortile-della-cascina")
+DEMO_SHOWS = ("la-locandiera", "il-servitore-di-due-padroni", "aspettando-godot")
+DEMO_STAFF = ("anna", "admin")
 VISITORS = [
     ("Giulia Bianchi", 2),
     ("Marco Rossi", 4),
@@ -46,17 +50,39 @@ def _tonight(now: datetime) -> datetime:
     return later.replace(minute=0 if later.minute < 30 else 30, second=0, microsecond=0)
 
 
+def _demo_names_taken(session: Session) -> list[str]:
+    """Which of the demo's own venues, shows and staff members exist already."""
+    venues = session.exec(select(Venue.slug).where(col(Venue.slug).in_(DEMO_VENUES))).all()
+    shows = session.exec(select(Show.slug).where(col(Show.slug).in_(DEMO_SHOWS))).all()
+    members = session.exec(select(Staff.username).where(col(Staff.username).in_(DEMO_STAFF))).all()
+    return [
+        *(f"venue {slug}" for slug in DEMO_VENUES if slug in venues),
+        *(f"show {slug}" for slug in DEMO_SHOWS if slug in shows),
+        *(f"staff member {name}" for name in DEMO_STAFF if name in members),
+    ]
+
+
 def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
     """Fill the database with two venues, three shows, a run of performances, staff, and
-    pending, confirmed and checked-in reservations; does nothing if the demo is there already."""
+    pending, confirmed and checked-in reservations.
+
+    The demo is loaded when every one of its own venues, shows and staff members is there; other
+    data beside it does not count. When only some of them are (made by hand, under the demo's
+    names), it is refused before anything is written, naming them.
+    """
     now = now or times.now_utc()
     report = DemoReport()
-    if session.exec(select(Venue.id).where(Venue.slug == DEMO_VENUE)).first() is not None:
+    taken = _demo_names_taken(session)
+    if len(taken) == len(DEMO_VENUES) + len(DEMO_SHOWS) + len(DEMO_STAFF):
         report.already_loaded = True
-        report.lines.append("The demo season is already loaded; `azctl perf list` shows it.")
         return report
+    if taken:
+        raise errors.Conflict(
+            f"the demo cannot be loaded beside data that uses its names ({', '.join(taken)});"
+            " load it into an empty data dir (AZCTL_DATA_DIR)"
+        )
     studio = catalog.add_venue(
-        session, name="Teatro Studio", city="Milano", address="Via Rivoli 6", slug=DEMO_VENUE
+        session, name="Teatro Studio", city="Milano", address="Via Rivoli 6", slug=DEMO_VENUES[0]
     )
     cortile = catalog.add_venue(
         session, name="Cortile della Cascina", city="Milano", address="Via Cuccagna 2"

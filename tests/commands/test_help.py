@@ -13,7 +13,7 @@ from azctl.main import app
 from tests.commands.helpers import Cli, assert_usage_error, succeeded
 
 ROOT = typer.main.get_command(app)
-# DESIGN.md §5's nouns and verbs, less `serve` and `tui`, whose front ends are not built yet.
+# The nouns and their verbs, as the README lists them; `serve`, `tui` and `demo` are commands.
 VERBS = {
     "db": {"upgrade", "status"},
     "venue": {"add", "list", "show", "edit"},

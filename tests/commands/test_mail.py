@@ -23,7 +23,7 @@ from azctl.models import OutboxMessage
 from azctl.services import outbox, sender
 from azctl.settings import reload_settings
 from tests.commands.helpers import Cli, assert_error, count, describe, succeeded
-from tests.helpers import unchanged
+from tests.helpers import finish, sigint_as_at_a_terminal, unchanged
 from tests.smtp_peer import SMTPPeer
 
 
@@ -117,22 +117,24 @@ def test_watch_sends_over_smtp_until_stopped(ticket, engine: Engine, stop_signal
     service manager, cleanly, after recording what it sent."""
     with SMTPPeer() as peer:
         env = {**os.environ, "AZCTL_SMTP_URL": peer.url}
-        with subprocess.Popen(
-            [sys.executable, "-m", "azctl", "mail", "send", "--watch", "--interval", "0.2"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as watcher:
-            try:
-                received = peer.wait_for(2, timeout=60)
-                # Mail queued while it watches goes out on a later round.
-                with db.new_session(engine) as session:
-                    outbox.queue_test_message(session, to_address="late@example.org")
-                received = peer.wait_for(3, timeout=30)
-            finally:
-                watcher.send_signal(getattr(signal, stop_signal))
-                stdout, stderr = watcher.communicate(timeout=30)
+        with sigint_as_at_a_terminal():
+            watcher = subprocess.Popen(
+                [sys.executable, "-m", "azctl", "mail", "send", "--watch", "--interval", "0.2"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        try:
+            received = peer.wait_for(2, timeout=60)
+            # Mail queued while it watches goes out on a later round.
+            with db.new_session(engine) as session:
+                outbox.queue_test_message(session, to_address="late@example.org")
+            received = peer.wait_for(3, timeout=30)
+        finally:
+            watcher.send_signal(getattr(signal, stop_signal))
+            stdout, stderr = finish(watcher, timeout=30)
     assert watcher.returncode == 0, stderr
     assert sorted(str(message["To"]) for message in received) == [
         "giulia@example.org",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from tests.commands.helpers import (
 )
 from tests.helpers import unchanged
 
-# `perf show ID --json`: the keys DESIGN.md §5 fixes, and the rest this version prints.
+# `perf show ID --json`: the keys scripts rely on, and the rest this version prints.
 CONTRACT_KEYS = {
     "id",
     "show",
@@ -258,6 +259,23 @@ def test_schedule_is_all_or_nothing(cli: Cli, stage: None, engine: Engine):
         assert_error(
             cli(*SCHEDULE), "la-locandiera already plays at teatro-studio on Thu 12 Dec 20:30"
         )
+
+
+def test_schedule_skip_existing_adds_the_other_days(cli: Cli, stage: None, engine: Engine):
+    add(cli, "2030-12-12 20:30")
+    result = succeeded(cli(*SCHEDULE, "--skip-existing", "--json"))
+    created = json.loads(result.stdout)
+    assert [row["starts_at"] for row in created] == [
+        "2030-12-05T20:30:00+01:00",
+        "2030-12-06T20:30:00+01:00",
+        "2030-12-13T20:30:00+01:00",
+    ]
+    assert result.stderr == "Added 3; 1 already scheduled.\n"
+    assert count(engine, Performance) == 4
+
+    with unchanged(engine):
+        again = succeeded(cli(*SCHEDULE, "--skip-existing", "--json"))
+    assert (json.loads(again.stdout), again.stderr) == ([], "Added 0; 4 already scheduled.\n")
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """SQL metacharacters and oversized strings in every text an admin types are stored exactly or
-refused, never executed (issue 5), through the real command line (CliRunner, in process).
+refused, never executed, through the real command line (CliRunner, in process).
 
 A value is either stored byte for byte (read back from the database and as the table prints it)
 or refused with one `Error:` line on stderr that quotes it faithfully and exit 1 (2 for an

@@ -1,5 +1,6 @@
 """A visitor's browser: headless Chromium (Debian's) on the confirm page of a real gunicorn server,
-presses Confirm and lands on the ticket page with its QR code loaded (DESIGN.md §4)."""
+presses Confirm and lands on the ticket page with its QR code loaded, on whatever port it is
+served (docs/architecture.md, "Links and redirects")."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from azctl.models import Performance, ReservationStatus
 from azctl.services import booking, reservations, tokens
+from azctl.settings import Settings
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
@@ -95,6 +97,7 @@ def _status(session: Session, reference: str) -> ReservationStatus:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("links_to", ["this_server", "the_default_port_8000"])
 def test_confirm_in_a_browser_lands_on_the_ticket_with_its_qr_code(
     chromium: Path,
     session: Session,
@@ -102,11 +105,21 @@ def test_confirm_in_a_browser_lands_on_the_ticket_with_its_qr_code(
     book: Callable[..., booking.SubmittedBooking],
     gunicorn_server: Callable[..., LiveServer],
     tmp_path: Path,
+    links_to: str,
 ):
+    """Served on a port of its own, with AZCTL_PUBLIC_URL its address or left at the default
+    (port 8000, where nothing answers): Confirm lands on the ticket on the server the browser
+    used either way, while the QR code holds the public URL."""
     performance = make_performance(capacity=20)
     submitted = book(performance, party_size=3, name="Ada <b>Lovelace</b>")
     reference = submitted.reservation.reference
-    server = gunicorn_server()
+    if links_to == "this_server":
+        server = gunicorn_server()
+        public_url = server.base_url
+    else:
+        public_url = Settings.model_fields["public_url"].default
+        server = gunicorn_server(extra_env={"AZCTL_PUBLIC_URL": public_url})
+        assert server.port != 8000
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -137,7 +150,7 @@ def test_confirm_in_a_browser_lands_on_the_ticket_with_its_qr_code(
                 " return {complete: img.complete, width: img.naturalWidth}; }"
             )
             assert loaded["complete"] and loaded["width"] > 0, loaded
-            assert _qr_text(page.evaluate(READ_QR_PIXELS)) == page.url
+            assert _qr_text(page.evaluate(READ_QR_PIXELS)) == f"{public_url}/t/{ticket_token}"
             assert page.inner_text(".reference") == reference
             assert reference in page.title()
 

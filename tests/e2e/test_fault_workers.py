@@ -1,4 +1,4 @@
-"""gunicorn workers killed during a rush of confirmations (issue 5), on PostgreSQL.
+"""gunicorn workers killed during a rush of confirmations, on PostgreSQL.
 
 One performance, far more pending seats than it holds, a real gunicorn with four workers and a
 dozen clients confirming every booking at once, while another thread SIGKILLs workers chosen at

@@ -1,4 +1,4 @@
-"""The public endpoint fuzzed from its own `/openapi.json` (DESIGN.md §4) with schemathesis.
+"""The public endpoint fuzzed from its own `/openapi.json` with schemathesis.
 
 Every generated request must get an answer that is not a server error, whose status, content
 type, headers and body the document promises for that operation. The database is seeded first,
@@ -251,8 +251,8 @@ def test_the_seeded_records_answer_as_documented(
     call("GET", "/confirm/{token}", 200, path_parameters=confirm)
     redirect = call("POST", "/confirm/{token}", 303, path_parameters=confirm)
     [location] = redirect.headers["location"]
-    public_url, _, new_ticket = location.rpartition("/t/")
-    assert public_url == get_settings().public_url
+    here, _, new_ticket = location.rpartition("/t/")
+    assert here == ""  # a path on the host the request used
     call("GET", "/t/{ticket}", 200, path_parameters={"ticket": f"{new_ticket}.svg"})
     session.rollback()  # a fresh snapshot: SQLite's would still show the pending booking
     confirmed = reservations.get_reservation(session, reference=seeded.pending_reference)

@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from azctl.http import server
 from azctl.main import app
 from azctl.settings import get_settings
 from tests.e2e.conftest import LiveServer, _wait_until_healthy
@@ -118,3 +119,51 @@ def test_serve_refuses_bad_settings_as_a_configuration_error(setting: str) -> No
     result = CliRunner().invoke(app, ["serve"], env={name: value})
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Configuration error: {name}:")
+
+
+@pytest.fixture
+def gunicorn_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """`azctl serve` up to the point where gunicorn would take over, and no further: the options
+    it would have run with, one entry per start."""
+    runs: list[dict[str, object]] = []
+    monkeypatch.setattr(server.Server, "run", lambda self: runs.append(self.options))
+    return runs
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_serve_warns_when_links_would_lead_elsewhere(
+    database_url: str, gunicorn_runs: list[dict[str, object]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AZCTL_PUBLIC_URL", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--bind", "0.0.0.0:9000"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "Warning: AZCTL_PUBLIC_URL is not set, so links in mail and QR codes lead to"
+        " http://127.0.0.1:8000, not to --bind 0.0.0.0:9000; set it to the address visitors use.\n"
+    )
+    assert [run["bind"] for run in gunicorn_runs] == ["0.0.0.0:9000"]  # a warning, not a refusal
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("public_url", "bind"),
+    [
+        (None, "127.0.0.1:8000"),
+        (None, "localhost:8000"),
+        ("https://tickets.example.org", "127.0.0.1:9000"),  # behind a proxy: links are its own
+    ],
+)
+def test_serve_is_silent_when_links_lead_to_it_or_were_set(
+    database_url: str,
+    gunicorn_runs: list[dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
+    public_url: str | None,
+    bind: str,
+) -> None:
+    if public_url is None:
+        monkeypatch.delenv("AZCTL_PUBLIC_URL", raising=False)
+    else:
+        monkeypatch.setenv("AZCTL_PUBLIC_URL", public_url)
+    result = CliRunner().invoke(app, ["serve", "--bind", bind])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert [run["bind"] for run in gunicorn_runs] == [bind]

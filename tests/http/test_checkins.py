@@ -1,5 +1,5 @@
-"""POST /api/checkins: a staff scan at the door, every result of DESIGN §3, a ScanLog row for
-each attempt, and never the visitor's name, email, phone or notes."""
+"""POST /api/checkins: a staff scan at the door, every result of `services/checkin.py`, a ScanLog
+row for each attempt, and never the visitor's name, email, phone or notes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /openapi.json: an OpenAPI 3.1 document of every path of DESIGN §4.
+"""GET /openapi.json: an OpenAPI 3.1 document of every path the endpoint serves.
 
 Beyond this module, every test's client checks that each status it was answered on a documented
 path and method is declared there (tests/http/conftest.py).

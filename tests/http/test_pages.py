@@ -13,14 +13,15 @@ from datetime import timedelta
 import pytest
 
 from azctl.models import Reservation
-from azctl.services import booking, catalog, checkin, times, tokens
-from azctl.settings import get_settings
+from azctl.services import booking, catalog, checkin, mail, times, tokens
+from azctl.settings import get_settings, reload_settings
 from tests.helpers import unchanged
 from tests.http.helpers import PNG_MAGIC, VISITOR, assert_page, qr_text
 from tests.services.helpers import fresh, messages
 
 NOT_VALID = "This link is not valid"
 USED = "This link has already been used"
+CONFIRMED_ALREADY = "Your booking is already confirmed"
 EXPIRED = "This link has expired"
 SOLD_OUT = "Sorry, sold out"
 CLOSED = "Booking is closed"
@@ -63,23 +64,57 @@ def test_posting_the_confirm_form_confirms_and_sees_the_ticket(
     result = client.simulate_post(f"/confirm/{submitted.confirm_token}", **BROWSER_FORM)
 
     assert result.status_code == 303
-    public_url = get_settings().public_url
-    ticket = re.fullmatch(
-        rf"{re.escape(public_url)}(/t/[0-9A-Z]{{32}})", result.headers["Location"]
-    )
-    assert ticket is not None
+    # A path: the browser stays on the host and port it used, whatever AZCTL_PUBLIC_URL says.
+    ticket = re.fullmatch(r"/t/([0-9A-Z]{32})", result.headers["Location"])
+    assert ticket is not None, result.headers["Location"]
     assert fresh(engine, Reservation, submitted.reservation.id).status == "confirmed"
     assert [m.kind for m in messages(engine)] == ["confirmation", "ticket"]
-    assert client.simulate_get(ticket[1]).status_code == 200
+    assert client.simulate_get(ticket[0]).status_code == 200
+    # The mailed ticket link is the same ticket, at the public address.
+    [ticket_mail] = messages(engine, kind="ticket")
+    text = mail.render(ticket_mail).get_body(("plain",)).get_content()
+    assert f"{get_settings().public_url}/t/{ticket[1]}" in text
+
+
+def test_the_ticket_redirect_stays_on_the_host_the_visitor_used(
+    client, performance, visitor_booking, monkeypatch
+):
+    monkeypatch.setenv("AZCTL_PUBLIC_URL", "https://tickets.example.org")
+    reload_settings()
+    submitted = visitor_booking(performance)
+    result = client.simulate_post(
+        f"/confirm/{submitted.confirm_token}", host="192.168.1.20", port=9000, **BROWSER_FORM
+    )
+    assert result.status_code == 303
+    assert result.headers["Location"].startswith("/t/")
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_used_confirm_link_says_so(engine, client, performance, visitor_booking, method):
+def test_a_used_confirm_link_of_a_confirmed_booking_says_the_ticket_was_mailed(
+    engine, client, performance, visitor_booking, method
+):
     submitted = visitor_booking(performance)
-    client.simulate_post(f"/confirm/{submitted.confirm_token}")
+    client.simulate_post(f"/confirm/{submitted.confirm_token}", **BROWSER_FORM)
     with unchanged(engine):
-        result = client.simulate_request(method, f"/confirm/{submitted.confirm_token}")
-        assert_page(result, 409, USED)
+        result = client.simulate_request(
+            method, f"/confirm/{submitted.confirm_token}", **BROWSER_FORM
+        )
+    page = assert_page(result, 409, CONFIRMED_ALREADY)
+    assert_shows_the_booking(page, submitted.reservation)
+    assert 'data-code="token_used"' in page
+    assert "We emailed your ticket" in page
+    # Only the mail holds the ticket's link; the page offers nothing that would not work.
+    assert "<a " not in page and "<form" not in page
+
+
+def test_a_used_confirm_link_of_a_cancelled_booking_says_it_was_used(
+    engine, session, client, performance, visitor_booking
+):
+    submitted = visitor_booking(performance)
+    booking.cancel_by_token(session, token=submitted.cancel_token)
+    with unchanged(engine):
+        page = assert_page(client.simulate_get(f"/confirm/{submitted.confirm_token}"), 409, USED)
+    assert "cancelled" in page and "emailed" not in page
 
 
 def test_an_expired_confirm_link_shows_gone_and_changes_nothing(

@@ -1,4 +1,4 @@
-"""Guessing tokens over HTTP (issue 5): a flood of guesses is cut off at the configured rate
+"""Guessing tokens over HTTP: a flood of guesses is cut off at the configured rate
 limit with 429 and `Retry-After`, no guess ever gets in, and every guess that reached the door's
 service left a ScanLog row that holds a fingerprint of the guess, never the guess itself.
 

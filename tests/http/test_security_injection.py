@@ -1,10 +1,10 @@
 """SQL metacharacters and oversized strings in everything a visitor or staff member sends over
-HTTP are stored exactly or refused, never executed (issue 5).
+HTTP are stored exactly or refused, never executed.
 
 Every text a request carries (the booking's fields, a show's slug, tokens in link paths and in
 bodies, the Bearer header) is sent with quotes, comment markers, LIKE wildcards, NUL, backslashes,
 unicode and ten times the field's limit. The answer is either success with the value read back
-byte for byte (trimmed, as DESIGN's validation does) or a 4xx problem; never a 500. Afterwards
+byte for byte (trimmed, as the validation does) or a 4xx problem; never a 500. Afterwards
 every table is still there and holds exactly the rows the accepted requests made.
 """
 
@@ -44,7 +44,7 @@ PAYLOADS = [
     "lone \ud800 surrogate",
     "[red]markup[/red] :warning: {0} %s",
 ]
-# The limits of DESIGN §4's booking request (and of the validation behind it).
+# The limits of the booking request (`http/schemas.py`, and the validation behind it).
 LIMITS = {"name": 200, "email": 254, "phone": 40, "notes": 1000}
 # Fields a booking may leave out: blank there (whitespace only) means none, stored as NULL.
 OPTIONAL = {"phone", "notes"}

@@ -1,5 +1,5 @@
 """No personal data in a QR code, a scan answer or a log line; no raw token in a log line
-(issue 5, DESIGN §3 "Tokens" and "Scanning clients see party size, reference and performance").
+(docs/architecture.md, "The rules, in the code": tokens, and what a scan answer carries).
 
 The visitor is tests/http/helpers.py's VISITOR, whose name, email, phone and notes are distinctive
 enough to be searched for in anything the box office writes.

@@ -1,4 +1,4 @@
-"""A token of one purpose never works for another (issue 5).
+"""A token of one purpose never works for another.
 
 Four live tokens: a pending booking's confirmation and cancel tokens, a confirmed booking's
 check-in (ticket) token, and a staff API token. Each is tried everywhere another kind is expected:

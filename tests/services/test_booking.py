@@ -1,4 +1,5 @@
-"""Booking, confirmation, cancellation, resend and expiry: every rule and refusal of DESIGN §3."""
+"""Booking, confirmation, cancellation, resend and expiry: every rule and refusal of
+`services/booking.py`."""
 
 from __future__ import annotations
 

@@ -243,6 +243,34 @@ def test_schedule_with_one_clash_creates_nothing(engine, session, venue, show):
     assert count_rows(engine, Performance) == 1
 
 
+def test_schedule_skipping_existing_days_creates_only_the_others(engine, session, venue, show):
+    def at(day: int) -> datetime:
+        return times.local_to_utc(date(2030, 4, day), time(20, 30), field="at")
+
+    catalog.add_performance(
+        session, show_slug=show.slug, venue_slug=venue.slug, starts_at=at(5), room_capacity=10
+    )
+    made = catalog.schedule_performances(
+        session,
+        show_slug=show.slug,
+        venue_slug=venue.slug,
+        first_day=date(2030, 4, 1),
+        last_day=date(2030, 4, 10),
+        weekdays={4, 5},
+        at=time(20, 30),
+        room_capacity=40,
+        skip_existing=True,
+    )
+    assert [performance.starts_at for performance in made] == [at(6)]
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(Performance.starts_at, Performance.room_capacity).order_by(
+                Performance.starts_at
+            )
+        ).all()
+    assert [tuple(row) for row in stored] == [(at(5), 10), (at(6), 40)]  # the first one kept
+
+
 @pytest.mark.parametrize(
     ("first", "last", "weekdays", "field"),
     [

@@ -1,4 +1,4 @@
-"""A confirmation whose database connection dies halfway (issue 5), through the service.
+"""A confirmation whose database connection dies halfway, through the service.
 
 The server backend that runs the confirmation is terminated with `pg_terminate_backend` from a
 second connection (PostgreSQL 14 or later, for its wait), right after one chosen statement of the

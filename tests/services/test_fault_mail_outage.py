@@ -1,4 +1,4 @@
-"""The mail server gone for a minute and a bit (issue 5): nothing lost, nothing sent twice.
+"""The mail server gone for a minute and a bit: nothing lost, nothing sent twice.
 
 tests/services/test_mail_sender.py shows mail queued while a never-started server is down going
 out once it starts. Here a real SMTP server that was working goes away in the middle of the day
@@ -68,9 +68,10 @@ class Schedule:
 def test_a_minute_without_the_mail_server_delays_mail_and_loses_none(
     outage, session, engine, make_performance, book, smtp_peer, monkeypatch
 ):
-    """Mail servers go away for maintenance or a restart; DESIGN.md promises that this delays
-    mail and loses none, so the defaults (backoff, MAX_ATTEMPTS) must ride out such a minute
-    without giving up on a message, and must not send any message twice once it is over."""
+    """Mail servers go away for maintenance or a restart; docs/architecture.md ("The outbox")
+    promises that this delays mail and loses none, so the defaults (backoff, MAX_ATTEMPTS) must
+    ride out such a minute without giving up on a message, and must not send any message twice
+    once it is over."""
     error_prefix, refusal = OUTAGES[outage]
     peer = smtp_peer()
     monkeypatch.setenv("AZCTL_SMTP_URL", peer.url)

@@ -1,4 +1,4 @@
-"""Guessing at the door through the service itself (issue 5): whatever is typed or scanned, a
+"""Guessing at the door through the service itself: whatever is typed or scanned, a
 wrong guess is `unknown_token`, admits no one, and leaves exactly one ScanLog row that keeps a
 fingerprint of the guess (or nothing, for text that is no token at all), never the guess."""
 

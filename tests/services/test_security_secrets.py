@@ -1,4 +1,4 @@
-"""Secrets are never compared as raw values (issue 5).
+"""Secrets are never compared as raw values.
 
 A token is looked up by its HMAC in an indexed, unique column, so the bytes the database compares
 are ones an attacker cannot choose: timing the lookup teaches nothing about a stored token. These
