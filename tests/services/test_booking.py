@@ -1,5 +1,5 @@
 """Booking, confirmation, cancellation, resend and expiry: every rule and refusal of
-`services/booking.py`."""
+the `services/booking/` package."""
 
 from __future__ import annotations
 
