@@ -1,0 +1,379 @@
+"""Two answers wanted for one booking at the same moment (issue 10), on PostgreSQL through a real
+gunicorn with two workers, so that the two requests run in two processes at once.
+
+A visitor double-clicks Confirm; a visitor confirms while cancelling from the same email; staff
+resend the links while the visitor confirms. Each race must end as one of the two orders would
+have ended it, with answers that agree with the database, and never as a deadlock: PostgreSQL
+breaks a deadlock by failing one of the transactions, which the visitor sees as `503
+unavailable` for a booking that was fine.
+
+Each request has its own connection, open (and so taken by a worker of its own) before a barrier
+releases both. PostgreSQL only: the embedded SQLite setup is one process by design.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from azctl import db
+from azctl.models import OutboxMessage, Reservation, ReservationToken
+from azctl.services import booking
+from tests.e2e.conftest import LiveServer
+
+DOUBLE_CLICKS = 50
+CANCEL_RACES = 20
+RESEND_RACES = 20
+WORKERS = 2
+REQUEST_TIMEOUT = 30.0
+RACE_DEADLINE = 60.0
+GONE_DEADLINE = 20.0
+# The two sides of a mixed race do different work before they first touch a lock; one of them
+# starts up to this much later (which one, and by how much, drawn each time) so that the races
+# meet at different points of each other's transaction.
+MAX_HEAD_START = 0.004
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture
+def postgres_only(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite is the one-process embedded setup, not gunicorn's")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+
+    @property
+    def code(self) -> str | None:
+        """`confirmed`/`cancelled` for a success, the problem's `code` for a refusal."""
+        try:
+            answer = json.loads(self.body)
+        except ValueError:
+            return None
+        return answer.get("code") or answer.get("status")
+
+    def __repr__(self) -> str:
+        return f"{self.status} {self.code}"
+
+
+Contender = Callable[[Callable[[], None]], Any]
+
+
+def race(*contenders: Contender) -> list[Any]:
+    """Run each contender in a thread of its own: it gets ready, calls `start()` (a barrier
+    shared by all) and acts. Returns what each returned or raised."""
+    barrier = threading.Barrier(len(contenders))
+    results: list[Any] = [None] * len(contenders)
+
+    def start() -> None:
+        barrier.wait(timeout=RACE_DEADLINE)
+
+    def run(index: int, contender: Contender) -> None:
+        try:
+            results[index] = contender(start)
+        except BaseException as exc:  # handed back to the test's own thread
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=RACE_DEADLINE)
+    assert not any(thread.is_alive() for thread in threads), "a racing request hung"
+    return results
+
+
+def post(server: LiveServer, path: str, token: str, *, delay: float = 0.0) -> Contender:
+    """A POST of `{"token": …}` on a connection opened before the start."""
+
+    def contender(start: Callable[[], None]) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=REQUEST_TIMEOUT)
+        try:
+            connection.connect()
+            start()
+            if delay:
+                time.sleep(delay)
+            connection.request("POST", path, body=json.dumps({"token": token}), headers=JSON)
+            response = connection.getresponse()
+            return Reply(response.status, response.read())
+        finally:
+            connection.close()
+
+    return contender
+
+
+def resend(engine: Engine, reference: str, *, delay: float = 0.0) -> Contender:
+    """`res resend` of the booking, in a session of its own on a connection pooled beforehand."""
+
+    def contender(start: Callable[[], None]) -> Reservation:
+        with db.new_session(engine) as session:
+            start()
+            if delay:
+                time.sleep(delay)
+            return booking.resend(session, reference=reference)
+
+    return contender
+
+
+def head_starts(rng: random.Random) -> tuple[float, float]:
+    """Delays for the two sides of a mixed race: one starts at once, the other a moment later."""
+    late = rng.uniform(0, MAX_HEAD_START)
+    return (late, 0.0) if rng.random() < 0.5 else (0.0, late)
+
+
+@dataclass
+class Stage:
+    """The test's server, its database and what PostgreSQL had counted before the races."""
+
+    server: LiveServer
+    engine: Engine
+    application_name: str
+    deadlocks_before: int
+
+    def end(self, failures: list[Any], *, of: int, also: str | None = None) -> None:
+        """Stop the server, then check that every race ended as one order would have, and that
+        neither gunicorn's log nor PostgreSQL saw a deadlock.
+
+        A backend hands its counts to `pg_stat_database` at the latest when it exits, before it
+        leaves `pg_stat_activity`: once the workers' (and `also`'s) backends are gone the count
+        is complete. It is the whole database's: a test running beside this one on the same
+        database (CI runs one at a time) could add to it.
+        """
+        self.server.stop()
+        log = self.server.log()
+        deadlocks_logged = log.count("deadlock detected")
+        assert not failures, f"{len(failures)} of {of} ({deadlocks_logged} deadlocks): {failures}"
+        assert "deadlock" not in log.lower(), log
+        names = [self.application_name, *([also] if also else [])]
+        deadline = time.monotonic() + GONE_DEADLINE
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            while connection.execute(
+                sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = ANY(:n)"),
+                {"n": names},
+            ).scalar_one():
+                assert time.monotonic() < deadline, "the server's connections did not close"
+                time.sleep(0.05)
+        assert deadlocks(self.engine) == self.deadlocks_before, (
+            "PostgreSQL detected a deadlock in this database during the races"
+        )
+
+
+def deadlocks(engine: Engine) -> int:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        return int(
+            connection.execute(
+                sa.text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+            ).scalar_one()
+        )
+
+
+def named_url(database_url: str, application_name: str) -> str:
+    return (
+        sa.make_url(database_url)
+        .update_query_dict({"application_name": application_name})
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture
+def stage(
+    postgres_only: None,
+    database_url: str,
+    engine: Engine,
+    gunicorn_server: Callable[..., LiveServer],
+) -> Iterator[Callable[[], Stage]]:
+    """Starts the server once the test has seeded its bookings."""
+
+    def start() -> Stage:
+        application_name = f"azctl-click-{os.getpid()}-{secrets.token_hex(4)}"
+        before = deadlocks(engine)
+        server = gunicorn_server(
+            database_url=named_url(database_url, application_name),
+            workers=WORKERS,
+            extra_env={"AZCTL_RATE_LIMIT": "off"},
+        )
+        return Stage(server, engine, application_name, before)
+
+    yield start
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One booking as the database holds it after its race."""
+
+    status: str
+    confirmed_at: object
+    tokens: list[ReservationToken]
+    mails: list[str]
+
+    def tokens_for(self, purpose: str) -> list[ReservationToken]:
+        return [token for token in self.tokens if token.purpose == purpose]
+
+    def mails_of(self, kind: str) -> int:
+        return self.mails.count(kind)
+
+
+def stored(engine: Engine, reservation_id: int) -> Stored:
+    with db.new_session(engine) as session:
+        reservation = session.get(Reservation, reservation_id)
+        assert reservation is not None
+        tokens = list(
+            session.exec(
+                select(ReservationToken)
+                .where(ReservationToken.reservation_id == reservation_id)
+                .order_by(col(ReservationToken.id))
+            )
+        )
+        mails = list(
+            session.exec(
+                select(OutboxMessage.kind)
+                .where(OutboxMessage.reservation_id == reservation_id)
+                .order_by(col(OutboxMessage.id))
+            )
+        )
+    return Stored(reservation.status, reservation.confirmed_at, tokens, mails)
+
+
+def test_a_double_click_on_confirm_confirms_once_and_tells_the_second_click_so(
+    session: Session,
+    engine: Engine,
+    make_performance: Callable[..., Any],
+    book: Callable[..., booking.SubmittedBooking],
+    stage: Callable[[], Stage],
+) -> None:
+    performance = make_performance(capacity=2 * DOUBLE_CLICKS)
+    bookings = [book(performance, 2) for _ in range(DOUBLE_CLICKS)]
+    live = stage()
+
+    failures = []
+    for submitted in bookings:
+        replies = race(
+            post(live.server, "/api/confirmations", submitted.confirm_token),
+            post(live.server, "/api/confirmations", submitted.confirm_token),
+        )
+        outcome = sorted(repr(reply) for reply in replies)
+        if outcome != ["200 confirmed", "409 token_used"]:
+            failures.append((submitted.reservation.reference, outcome))
+            continue
+        row = stored(engine, submitted.reservation.id)
+        assert row.status == "confirmed"
+        assert len(row.tokens_for("check_in")) == 1
+        assert row.mails_of("ticket") == 1
+    live.end(failures, of=DOUBLE_CLICKS)
+
+
+def test_confirm_racing_cancel_by_link_ends_as_one_order_or_the_other(
+    session: Session,
+    engine: Engine,
+    make_performance: Callable[..., Any],
+    book: Callable[..., booking.SubmittedBooking],
+    stage: Callable[[], Stage],
+) -> None:
+    rng = random.Random(20261210)
+    performance = make_performance(capacity=2 * CANCEL_RACES)
+    bookings = [book(performance, 2) for _ in range(CANCEL_RACES)]
+    live = stage()
+
+    failures = []
+    for submitted in bookings:
+        confirm_delay, cancel_delay = head_starts(rng)
+        confirm, cancel = race(
+            post(live.server, "/api/confirmations", submitted.confirm_token, delay=confirm_delay),
+            post(live.server, "/api/cancellations", submitted.cancel_token, delay=cancel_delay),
+        )
+        row = stored(engine, submitted.reservation.id)
+        checks = (
+            repr(cancel) == "200 cancelled",
+            row.status == "cancelled",
+            row.mails_of("cancelled") == 1,
+        )
+        if repr(confirm) == "200 confirmed":  # confirmed, then cancelled
+            checks += (
+                row.confirmed_at is not None,
+                len(row.tokens_for("check_in")) == 1,
+                row.mails_of("ticket") == 1,
+            )
+        else:  # cancelled first: the confirmation finds the booking cancelled
+            checks += (
+                repr(confirm) == "409 token_used",
+                row.confirmed_at is None,
+                not row.tokens_for("check_in"),
+                row.mails_of("ticket") == 0,
+            )
+        if not all(checks):
+            failures.append((confirm, cancel, row.status, row.mails))
+    live.end(failures, of=CANCEL_RACES)
+
+
+def test_confirm_racing_resend_ends_as_one_order_or_the_other(
+    session: Session,
+    database_url: str,
+    engine: Engine,
+    make_performance: Callable[..., Any],
+    book: Callable[..., booking.SubmittedBooking],
+    stage: Callable[[], Stage],
+) -> None:
+    rng = random.Random(20261211)
+    performance = make_performance(capacity=2 * RESEND_RACES)
+    bookings = [book(performance, 2) for _ in range(RESEND_RACES)]
+    live = stage()
+    staff_name = f"azctl-resend-{os.getpid()}-{secrets.token_hex(4)}"
+    staff_engine = db.create_engine(
+        named_url(database_url, staff_name), pool_size=1, max_overflow=0
+    )
+    with staff_engine.connect() as connection:  # pooled before the first race
+        connection.execute(sa.text("SELECT 1"))
+
+    failures = []
+    try:
+        for submitted in bookings:
+            confirm_delay, resend_delay = head_starts(rng)
+            confirm, resent = race(
+                post(
+                    live.server, "/api/confirmations", submitted.confirm_token, delay=confirm_delay
+                ),
+                resend(staff_engine, submitted.reservation.reference, delay=resend_delay),
+            )
+            row = stored(engine, submitted.reservation.id)
+            confirmations = row.tokens_for("confirmation")
+            tickets = row.tokens_for("check_in")
+            checks: tuple[bool, ...] = (isinstance(resent, Reservation),)
+            if repr(confirm) == "200 confirmed":  # confirmed, then a new ticket sent
+                checks += (
+                    row.status == "confirmed",
+                    [t.used_at is not None for t in confirmations] == [True],
+                    [t.revoked_at is not None for t in tickets] == [True, False],
+                    row.mails_of("ticket") == 2,
+                )
+            else:  # a new link sent first: the old one no longer confirms
+                checks += (
+                    repr(confirm) == "404 invalid_token",
+                    row.status == "pending",
+                    [t.revoked_at is not None for t in confirmations] == [True, False],
+                    all(t.used_at is None for t in confirmations),
+                    not tickets,
+                    row.mails_of("confirmation") == 2,
+                    row.mails_of("ticket") == 0,
+                )
+            if not all(checks):
+                failures.append((confirm, resent, row.status, row.mails))
+    finally:
+        staff_engine.dispose()
+    live.end(failures, of=RESEND_RACES, also=staff_name)
