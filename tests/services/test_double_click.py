@@ -24,7 +24,7 @@ from azctl.models import Performance, Reservation
 from azctl.services import booking
 from tests.services.helpers import fresh, messages, tokens_of
 
-ROUNDS = 10
+ROUNDS = 20
 RACE_DEADLINE = 60.0
 # The rounds of a mixed race start one side later than the other by steps from -SPREAD to
 # +SPREAD seconds, closer together near 0, so that they meet at every point of each other's
