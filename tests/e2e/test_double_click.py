@@ -27,12 +27,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from azctl import db
-from azctl.models import OutboxMessage, Reservation, ReservationToken
+from azctl.models import Reservation, ReservationToken
 from azctl.services import booking
 from tests.e2e.conftest import LiveServer
+from tests.services.helpers import fresh, messages, tokens_of
 
 DOUBLE_CLICKS = 50
 CANCEL_RACES = 20
@@ -248,24 +249,13 @@ class Stored:
 
 
 def stored(engine: Engine, reservation_id: int) -> Stored:
-    with db.new_session(engine) as session:
-        reservation = session.get(Reservation, reservation_id)
-        assert reservation is not None
-        tokens = list(
-            session.exec(
-                select(ReservationToken)
-                .where(ReservationToken.reservation_id == reservation_id)
-                .order_by(col(ReservationToken.id))
-            )
-        )
-        mails = list(
-            session.exec(
-                select(OutboxMessage.kind)
-                .where(OutboxMessage.reservation_id == reservation_id)
-                .order_by(col(OutboxMessage.id))
-            )
-        )
-    return Stored(reservation.status, reservation.confirmed_at, tokens, mails)
+    reservation = fresh(engine, Reservation, reservation_id)
+    return Stored(
+        reservation.status,
+        reservation.confirmed_at,
+        tokens_of(engine, reservation_id),
+        [mail.kind for mail in messages(engine, reservation_id=reservation_id)],
+    )
 
 
 def double_clicks(
