@@ -10,8 +10,13 @@ from textual.widgets import Button, Footer, Label
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Dismissed with True for yes; any way out that is not yes is no."""
+    """Dismissed with True for yes; any way out that is not yes is no.
 
+    Only `y` and the Yes button say yes. Enter says nothing: it ends every scan, and a scan that
+    lands on a question must not answer it. So no button takes focus, where Enter would press it.
+    """
+
+    AUTO_FOCUS = None
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
@@ -28,6 +33,10 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("Yes (y)", variant="success", id="yes")
                 yield Button("No (n)", variant="error", id="no")
         yield Footer()
+
+    def on_mount(self) -> None:
+        for button in self.query(Button):
+            button.can_focus = False
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

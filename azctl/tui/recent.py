@@ -1,4 +1,4 @@
-"""The door's latest scans, newest first, from every door checking this performance."""
+"""The door's latest scans and walk-in seats, newest first, from every door of this performance."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from textual.widgets import DataTable
 
-from azctl.services import times
+from azctl.services import times, walkins
 from azctl.services.checkin import ScanRow
 
-# How the scan log names a source, as staff say it.
-SOURCES = {"qr_scan": "scan", "manual": "by hand"}
+# How the scan log names a source and a result, as staff say them.
+SOURCES = {"qr_scan": "scan", "manual": "by hand", walkins.SOURCE: "walk-in"}
+RESULTS = {walkins.SOLD: "seat sold", walkins.GIVEN_BACK: "seat given back"}
 
 
 class RecentScans(DataTable[str]):
@@ -28,7 +29,7 @@ class RecentScans(DataTable[str]):
         for scan in scans:
             self.add_row(
                 f"{times.to_local(scan.scanned_at):%H:%M:%S}",
-                scan.result.replace("_", " "),
+                RESULTS.get(scan.result, scan.result.replace("_", " ")),
                 scan.reference or "",
                 scan.staff or "",
                 SOURCES.get(scan.source, scan.source),

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Digits, Input
 
 from azctl.tui.banner import ResultBanner
+from azctl.tui.door import DoorScreen
 from azctl.tui.recent import RecentScans
 
 DEADLINE_SECONDS = 10.0
@@ -38,8 +40,15 @@ async def scan(pilot: Pilot, *texts: str) -> None:
     await pilot.pause()
 
 
+def door(app: App) -> Screen:
+    """The door screen, also while a search or a question covers it (or the screen on top, when
+    no door is open, for a clear failure)."""
+    doors = [screen for screen in app.screen_stack if isinstance(screen, DoorScreen)]
+    return doors[-1] if doors else app.screen
+
+
 def banner(app: App) -> ResultBanner:
-    return app.screen.query_one(ResultBanner)
+    return door(app).query_one(ResultBanner)
 
 
 def banner_text(app: App) -> str:
@@ -47,11 +56,11 @@ def banner_text(app: App) -> str:
 
 
 def counter(app: App, counter_id: str) -> str:
-    return app.screen.query_one(f"#{counter_id}", Digits).value
+    return door(app).query_one(f"#{counter_id}", Digits).value
 
 
 def recent_rows(app: App) -> list[list[str]]:
-    table = app.screen.query_one(RecentScans)
+    table = door(app).query_one(RecentScans)
     return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
 
 

@@ -343,20 +343,20 @@ async def test_a_lost_database_is_shown_and_the_door_works_again_once_it_is_back
     try:
         async with app.run_test() as pilot:
             await at_the_door(pilot)
-            offline = pilot.app.screen.query_one("#offline")
-            assert not offline.display
+            lost_notice = pilot.app.screen.query_one("#database-lost")
+            assert not lost_notice.display
             lost["now"] = True
             await scan(pilot, ticket.ticket_token)
             await answered(pilot, "NO ANSWER FROM THE DATABASE")
 
-            assert offline.display
-            assert "server closed the connection" in str(offline.content)
+            assert lost_notice.display
+            assert "server closed the connection" in str(lost_notice.content)
             assert banner(pilot.app).has_class("-refuse")
             assert bells == [1]
             assert scan_field_has_focus(pilot.app)
 
             lost["now"] = False
-            await until(pilot, lambda: not offline.display, "the offline notice to go")
+            await until(pilot, lambda: not lost_notice.display, "the notice to go")
             await scan(pilot, ticket.ticket_token)
             await answered(pilot, "ADMIT 2")
     finally:
