@@ -30,13 +30,14 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-dialog"):
             yield Label(self.question, id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Yes (y)", variant="success", id="yes")
-                yield Button("No (n)", variant="error", id="no")
+                for label, variant, answer in (
+                    ("Yes (y)", "success", "yes"),
+                    ("No (n)", "error", "no"),
+                ):
+                    button = Button(label, variant=variant, id=answer)  # type: ignore[arg-type]
+                    button.can_focus = False
+                    yield button
         yield Footer()
-
-    def on_mount(self) -> None:
-        for button in self.query(Button):
-            button.can_focus = False
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from sqlmodel import col, select
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Digits, Input
 
+from azctl import db
+from azctl.models import CheckIn, Performance
+from azctl.tui.app import DoorApp
 from azctl.tui.banner import ResultBanner
 from azctl.tui.door import DoorScreen
 from azctl.tui.recent import RecentScans
@@ -67,3 +71,25 @@ def recent_rows(app: App) -> list[list[str]]:
 def scan_field_has_focus(app: App) -> bool:
     focused = app.focused
     return isinstance(focused, Input) and focused.id == "scan"
+
+
+def check_ins(engine) -> list[CheckIn]:
+    with db.new_session(engine) as session:
+        return list(session.exec(select(CheckIn).order_by(col(CheckIn.id))))
+
+
+def door_app(performance: Performance, staff=None, **options) -> tuple[DoorApp, list[int]]:
+    """The app at one performance's door, and a list that grows by one at every bell."""
+    app = DoorApp(performance_id=performance.id, staff=staff, **options)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    return app, bells
+
+
+async def at_the_door(pilot) -> None:
+    await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
+    await until(pilot, lambda: counter(pilot.app, "expected") != "-", "the first counts")
+
+
+async def answered(pilot, words: str) -> None:
+    await until(pilot, lambda: words in banner_text(pilot.app), f"a banner saying {words!r}")

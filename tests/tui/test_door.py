@@ -9,47 +9,27 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlmodel import col, select
 from textual.notifications import Notify
 
 from azctl import db
-from azctl.models import CheckIn, Performance
+from azctl.models import Performance
 from azctl.services import booking, checkin, tickets, times, tokens
-from azctl.tui.app import DoorApp
 from azctl.tui.confirm import ConfirmScreen
 from azctl.tui.door import DoorScreen
 from azctl.tui.search import SearchScreen
 from tests.tui.helpers import (
+    answered,
+    at_the_door,
     banner,
     banner_text,
+    check_ins,
     counter,
+    door_app,
     recent_rows,
     scan,
     scan_field_has_focus,
     until,
 )
-
-
-def check_ins(engine) -> list[CheckIn]:
-    with db.new_session(engine) as session:
-        return list(session.exec(select(CheckIn).order_by(col(CheckIn.id))))
-
-
-def door_app(performance: Performance, staff=None, **options) -> tuple[DoorApp, list[int]]:
-    """The app at one performance's door, and a list that grows by one at every bell."""
-    app = DoorApp(performance_id=performance.id, staff=staff, **options)
-    bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
-    return app, bells
-
-
-async def at_the_door(pilot) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
-    await until(pilot, lambda: counter(pilot.app, "expected") != "-", "the first counts")
-
-
-async def answered(pilot, words: str) -> None:
-    await until(pilot, lambda: words in banner_text(pilot.app), f"a banner saying {words!r}")
 
 
 @pytest.mark.parametrize("form", ["bare token", "ticket url"])
