@@ -323,3 +323,18 @@ async def test_a_bug_in_a_worker_is_shown_in_red_and_the_door_goes_on(
             await answered(pilot, "ADMIT 2")
     assert "check-in failed" in caplog.text
     assert "RuntimeError: a bug" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("size", "banner_rows", "counter_rows"), [((80, 24), 5, 4), ((120, 50), 12, 8)]
+)
+async def test_the_banner_and_counters_grow_with_the_terminal(
+    size, banner_rows, counter_rows, engine, session, tonight, anna
+):
+    app, _bells = door_app(tonight, anna)
+    async with app.run_test(size=size) as pilot:
+        await at_the_door(pilot)
+        screen = pilot.app.screen
+        assert banner(pilot.app).outer_size.height >= banner_rows
+        assert screen.query_one("#counters").outer_size.height == counter_rows
+        assert screen.query_one("#recent").outer_size.height >= 3
