@@ -12,6 +12,8 @@ from azctl.services.checkin import ScanRow
 # How the scan log names a source and a result, as staff say them.
 SOURCES = {"qr_scan": "scan", "manual": "by hand", walkins.SOURCE: "walk-in"}
 RESULTS = {walkins.SOLD: "seat sold", walkins.GIVEN_BACK: "seat given back"}
+# Fixed widths, wide enough for every result and reference: the columns never jump as rows come.
+COLUMNS = (("Time", 8), ("Result", 21), ("Reference", 9), ("By", 16), ("How", 7))
 
 
 class RecentScans(DataTable[str]):
@@ -22,7 +24,8 @@ class RecentScans(DataTable[str]):
     def on_mount(self) -> None:
         self.cursor_type = "none"
         self.zebra_stripes = True
-        self.add_columns("Time", "Result", "Reference", "By", "How")
+        for label, width in COLUMNS:
+            self.add_column(label, width=width)
 
     def show(self, scans: Iterable[ScanRow]) -> None:
         self.clear()

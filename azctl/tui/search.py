@@ -75,6 +75,8 @@ class SearchScreen(ReportsWorkerErrors, ModalScreen[ReservationRow | None]):
         super().__init__()
         self.performance_id = performance_id
         self.rows: list[ReservationRow] = []
+        # What the rows shown were found for; the rows of an older query are never kept.
+        self.rows_for: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-dialog"):
@@ -120,6 +122,7 @@ class SearchScreen(ReportsWorkerErrors, ModalScreen[ReservationRow | None]):
         if message.query != self.query_one("#search-query", Input).value:
             return  # an answer to letters that have been typed over since
         self.rows = message.rows
+        self.rows_for = message.query
         table = self.query_one("#search-results", DataTable)
         table.clear()
         for row in self.rows:
