@@ -96,7 +96,11 @@ class DoorApp(App[None]):
             doors[-1].scan(text)
         else:
             self.bell()
-            self.notify("Open a performance's door before scanning.", title="not scanned")
+            self.notify(
+                "Open a performance's door before scanning.",
+                title="not scanned",
+                severity="warning",
+            )
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
         log.error("%s failed", message.description, exc_info=message.error)

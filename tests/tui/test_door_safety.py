@@ -14,9 +14,11 @@ from textual.widgets import Input, Label
 
 from azctl import db
 from azctl.models import Performance
-from azctl.services import checkin
+from azctl.services import checkin, tokens
+from azctl.tui.app import DoorApp
 from azctl.tui.confirm import ConfirmScreen
 from azctl.tui.door import DoorScreen
+from azctl.tui.performances import PerformancesScreen
 from azctl.tui.search import SearchScreen
 from tests.tui.helpers import (
     answered,
@@ -31,6 +33,7 @@ from tests.tui.helpers import (
     scan_field_has_focus,
     until,
 )
+from tests.tui.test_app import today_at
 
 
 class Notes(list[str]):
@@ -338,3 +341,21 @@ async def test_the_banner_and_counters_grow_with_the_terminal(
         assert banner(pilot.app).outer_size.height >= banner_rows
         assert screen.query_one("#counters").outer_size.height == counter_rows
         assert screen.query_one("#recent").outer_size.height >= 3
+
+
+async def test_a_burst_with_no_door_open_is_dropped_aloud(engine, session, make_performance):
+    early = make_performance(starts_in=today_at(0, 30))
+    make_performance(starts_in=today_at(1, 30))
+    notes = Notes()
+    app = DoorApp()
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(message_hook=notes) as pilot:
+        await until(pilot, lambda: isinstance(pilot.app.screen, PerformancesScreen), "the list")
+        await until(pilot, lambda: pilot.app.screen.summaries, "the performances listed")
+        await scan(pilot, tokens.new_token())
+        await until(pilot, lambda: notes, "a note")
+        assert notes == ["warning: not scanned: Open a performance's door before scanning."]
+        assert isinstance(pilot.app.screen, PerformancesScreen), "Enter opened no door"
+        assert pilot.app.screen.summaries[0].performance.id == early.id
+    assert bells == [1]
