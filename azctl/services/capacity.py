@@ -154,3 +154,18 @@ def _check_fits(
             f"{capacity} + {additional} additional seats would not hold the {confirmed} confirmed"
             f" and {manual} manually occupied seats"
         )
+
+
+def occupy_seats(session: Session, *, performance: Performance, occupy: int) -> SeatCounts:
+    """Move a performance's manually occupied seats by `occupy`, inside the caller's `db.write`
+    with the performance already locked: for a use case that writes more beside the seats."""
+    validation.whole_number("occupy", occupy)
+    counts = seat_counts(session, performance=performance)
+    manual = counts.manually_occupied_seats + occupy
+    _check_fits(
+        counts.room_capacity, counts.additional_seats, manual, counts.confirmed_seats, occupy
+    )
+    performance.manually_occupied_seats = manual
+    performance.updated_at = utcnow()
+    session.flush()
+    return seat_counts(session, performance=performance)

@@ -374,6 +374,46 @@ def manual(
         )
 
 
+def refusal_by_hand(
+    session: Session,
+    *,
+    reference: str,
+    performance_id: int,
+    staff: Staff | None = None,
+    now: datetime | None = None,
+) -> ScanOutcome | None:
+    """Why the booking with this reference may not be checked in by hand at this door now, or
+    None if it may.
+
+    Asked before staff are asked to confirm a manual check-in, so that they are never offered one
+    that would be refused (a pending booking, one already in, one for another night). A refusal is
+    an attempt, logged like a scan; a None writes nothing, and `manual` judges again.
+    """
+    now = now or times.now_utc()
+    with db.write(session):
+        door = _door(session, performance_id)
+        try:
+            reservation = get_reservation(session, reference=reference)
+        except errors.NotFound:
+            outcome = ScanOutcome(
+                ScanResult.UNKNOWN_TOKEN, f"UNKNOWN TICKET: no booking {reference}"
+            )
+            reservation = None
+        else:
+            outcome = _judge(session, reservation, door, now)
+        if outcome is not None:
+            _log(
+                session,
+                performance_id=performance_id,
+                result=outcome.result,
+                source=CheckInSource.MANUAL,
+                staff=staff,
+                reservation=reservation,
+                now=now,
+            )
+        return outcome
+
+
 def undo(
     session: Session,
     *,

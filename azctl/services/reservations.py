@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -22,12 +25,40 @@ from azctl.models import (
 from azctl.services import times, tokens
 
 REFERENCE_PREFIX = "AZ-"
+# A reference as a person types it: `AZ-7KQ4M2`, `az 7kq4m2`, `AZ7KQ4M2`, spaces anywhere.
+_TYPED_REFERENCE = re.compile(r"AZ-?([0-9A-Z]{6})")
+_LOOKALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+# Matches are loaded this many ids at a time: well under any database's limit on parameters.
+_IDS_PER_QUERY = 500
 
 
 def normalise_reference(reference: str) -> str:
     """`az-7kq4m2`, `7KQ4M2` and ` AZ-7KQ4M2 ` all name `AZ-7KQ4M2`."""
     cleaned = reference.strip().upper()
     return cleaned if cleaned.startswith(REFERENCE_PREFIX) else REFERENCE_PREFIX + cleaned
+
+
+def parse_reference(text: str) -> str | None:
+    """The booking reference in what staff typed into a scan field, or None if it is not one.
+
+    A reference is short and starts with `AZ`, a ticket token is 32 characters without a prefix,
+    so the two cannot be taken for each other; case, spaces and the hyphen do not matter, and the
+    letters a person misreads (I, L, O) are read as the digits the alphabet has instead.
+    """
+    match = _TYPED_REFERENCE.fullmatch("".join(text.split()).upper())
+    if match is None:
+        return None
+    code = match.group(1).translate(_LOOKALIKES)
+    if any(char not in tokens.ALPHABET for char in code):
+        return None
+    return REFERENCE_PREFIX + code
+
+
+def fold(text: str) -> str:
+    """`Françoise Çelik` as `francoise celik`: case and accents dropped, so a search typed on any
+    keyboard finds the name as the visitor spelled it, and the other way round."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def get_reservation(session: Session, *, reference: str, lock: bool = False) -> Reservation:
@@ -128,7 +159,7 @@ def list_reservations(
     limit: int | None = None,
 ) -> list[ReservationRow]:
     """Reservations, newest performance first then by name; `search` matches name, email or
-    reference, in any case."""
+    reference, whatever the case or accents (`celik` finds `Çelik`)."""
     statement = (
         select(Reservation, Show, Venue, Performance, CheckIn.checked_in_at)
         .join(Performance, Performance.id == Reservation.performance_id)  # type: ignore[arg-type]
@@ -150,16 +181,35 @@ def list_reservations(
     if reference is not None:
         statement = statement.where(Reservation.reference == normalise_reference(reference))
     if search and search.strip():
-        escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        needle = f"%{escaped}%"
-        statement = statement.where(
-            col(Reservation.name).ilike(needle, escape="\\")
-            | col(Reservation.email).ilike(needle, escape="\\")
-            | col(Reservation.reference).ilike(needle, escape="\\")
-        )
+        return list(_folded_matches(session, statement, fold(search.strip()), limit))
     if limit is not None:
         statement = statement.limit(limit)
     return [ReservationRow(*row) for row in session.exec(statement)]
+
+
+def _folded_matches(
+    session: Session, statement: Any, needle: str, limit: int | None
+) -> Iterator[ReservationRow]:
+    """The rows of `statement` whose name, email or reference contains `needle`, folded.
+
+    Neither SQLite nor PostgreSQL folds accents in a portable way, so the three columns are read
+    and folded here, in the statement's order, and the rows that match are then loaded by id.
+    """
+    candidates = statement.with_only_columns(
+        col(Reservation.id),
+        col(Reservation.name),
+        col(Reservation.email),
+        col(Reservation.reference),
+    )
+    matched = [
+        reservation_id
+        for reservation_id, name, email, reference in session.exec(candidates)
+        if needle in fold(name) or needle in fold(email) or needle in fold(reference)
+    ][:limit]
+    for start in range(0, len(matched), _IDS_PER_QUERY):
+        chunk = matched[start : start + _IDS_PER_QUERY]
+        rows = session.exec(statement.where(col(Reservation.id).in_(chunk)))
+        yield from (ReservationRow(*row) for row in rows)
 
 
 def reservation_row(session: Session, *, reference: str) -> ReservationRow:

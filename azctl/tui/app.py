@@ -1,19 +1,30 @@
 """`azctl tui`: the door app, and the checks that must pass before it takes over the terminal.
 
 A wrong `--perf` or `--as` is refused before the screen is drawn, as one line from the CLI's error
-boundary, rather than as a broken door screen.
+boundary, rather than as a broken door screen. Every key passes the app's burst detector first, so
+a scanner's burst is a scan at the open door whatever screen or dialog is in front of it.
 """
 
 from __future__ import annotations
 
+import logging
+
+from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
 
 from azctl import db
 from azctl.models import Staff
 from azctl.services import reports, staff
+from azctl.tui.banner import BANNER_SECONDS
+from azctl.tui.burst import HOLD_SECONDS, BurstDetector
 from azctl.tui.door import REFRESH_SECONDS, DoorScreen
 from azctl.tui.performances import PerformancesScreen
+from azctl.tui.workers import WorkerFailed
+
+log = logging.getLogger(__name__)
 
 
 class DoorApp(App[None]):
@@ -31,11 +42,77 @@ class DoorApp(App[None]):
         performance_id: int | None = None,
         staff: Staff | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
+        banner_seconds: float = BANNER_SECONDS,
     ) -> None:
         super().__init__()
         self.performance_id = performance_id
         self.staff = staff
         self.refresh_seconds = refresh_seconds
+        self.banner_seconds = banner_seconds
+        self.bursts = BurstDetector()
+        self.hold_timer: Timer | None = None
+        # Counts the keys held back, so that a wait that has been overtaken by a newer key ends
+        # with nothing handed on.
+        self.keys_held = 0
+
+    class HoldOver(Message):
+        """The keys held back waited long enough: no burst follows them. Posted behind any key
+        already queued, so a burst read late is never cut in two by it."""
+
+        def __init__(self, keys_held: int) -> None:
+            super().__init__()
+            self.keys_held = keys_held
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        sorted_keys = self.bursts.press(event)
+        await self.hand_on(sorted_keys.keys)
+        if sorted_keys.scan is not None:
+            self.scan_at_the_door(sorted_keys.scan)
+        if self.bursts.held:
+            self.keys_held += 1
+            held_now = self.keys_held
+            if self.hold_timer is not None:
+                self.hold_timer.stop()
+            self.hold_timer = self.set_timer(
+                HOLD_SECONDS, lambda: self.post_message(self.HoldOver(held_now))
+            )
+
+    async def on_door_app_hold_over(self, message: HoldOver) -> None:
+        if message.keys_held == self.keys_held:
+            await self.hand_on(self.bursts.release())
+
+    async def hand_on(self, keys: list[events.Key]) -> None:
+        """Keys that are a person's, to the focused widget and the bindings, as if never held."""
+        for key in keys:
+            await super().on_event(key)
+
+    def scan_at_the_door(self, text: str) -> None:
+        """A burst goes to the door under any dialog; with no door open, it is dropped aloud."""
+        doors = [screen for screen in self.screen_stack if isinstance(screen, DoorScreen)]
+        if doors:
+            doors[-1].scan(text)
+        else:
+            self.bell()
+            self.notify(
+                "Open a performance's door before scanning.",
+                title="not scanned",
+                severity="warning",
+            )
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        log.error("%s failed", message.description, exc_info=message.error)
+        doors = [screen for screen in self.screen_stack if isinstance(screen, DoorScreen)]
+        if doors:
+            doors[-1].show_bug(message.description, message.error)
+        self.notify(
+            f"{message.description}: {type(message.error).__name__}: {message.error}",
+            title="something went wrong",
+            severity="error",
+        )
+        self.bell()
 
     def on_mount(self) -> None:
         self.push_screen(PerformancesScreen(open_the_only_one=self.performance_id is None))
@@ -51,6 +128,7 @@ class DoorApp(App[None]):
                 performance_id=performance_id,
                 staff=self.staff,
                 refresh_seconds=self.refresh_seconds,
+                banner_seconds=self.banner_seconds,
             )
         )
 

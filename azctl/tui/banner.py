@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import Static
 
 from azctl.services import times
@@ -28,6 +29,9 @@ TONES = {
     ScanResult.ALREADY_CHECKED_IN: "refuse",
 }
 TONE_CLASSES = ("-admit", "-refuse", "-warn", "-checking")
+# How long an answer stays before the banner says READY again: long enough to read it from a step
+# away, short enough that the next visitor is never taken for the last one's answer.
+BANNER_SECONDS = 6.0
 
 
 def headline(outcome: ScanOutcome) -> str:
@@ -51,13 +55,24 @@ def detail(outcome: ScanOutcome) -> str:
 class ResultBanner(Static):
     """Shows one answer at a time: a headline, its detail, and when it was given.
 
-    The time line tells staff that a second scan with the same answer was answered anew.
+    The time line tells staff that a second scan with the same answer was answered anew; after
+    `seconds` the banner goes back to READY by itself.
     """
+
+    def __init__(self, *, seconds: float = BANNER_SECONDS, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.seconds = seconds
+        self.back_to_ready: Timer | None = None
 
     def on_mount(self) -> None:
         self.show_waiting()
 
     def _show(self, tone: str, title: str, line: str, at: datetime | None = None) -> None:
+        if self.back_to_ready is not None:
+            self.back_to_ready.stop()
+            self.back_to_ready = None
+        if at is not None:
+            self.back_to_ready = self.set_timer(self.seconds, self.show_waiting)
         self.remove_class(*TONE_CLASSES)
         if tone:
             self.add_class(f"-{tone}")

@@ -10,8 +10,13 @@ from textual.widgets import Button, Footer, Label
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Dismissed with True for yes; any way out that is not yes is no."""
+    """Dismissed with True for yes; any way out that is not yes is no.
 
+    Only `y` and the Yes button say yes. Enter says nothing: it ends every scan, and a scan that
+    lands on a question must not answer it. So no button takes focus, where Enter would press it.
+    """
+
+    AUTO_FOCUS = None
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
@@ -25,8 +30,13 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-dialog"):
             yield Label(self.question, id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Yes (y)", variant="success", id="yes")
-                yield Button("No (n)", variant="error", id="no")
+                for label, variant, answer in (
+                    ("Yes (y)", "success", "yes"),
+                    ("No (n)", "error", "no"),
+                ):
+                    button = Button(label, variant=variant, id=answer)  # type: ignore[arg-type]
+                    button.can_focus = False
+                    yield button
         yield Footer()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

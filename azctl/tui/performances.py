@@ -10,18 +10,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 
 from azctl import errors
 from azctl.services import reports, times
 from azctl.services.reports import PerformanceSummary
 from azctl.tui.database import in_session
+from azctl.tui.workers import ReportsWorkerErrors
 
 UPCOMING_SHOWN = 10
 
 
-class PerformancesScreen(Screen[None]):
+class PerformancesScreen(ReportsWorkerErrors):
     """Lists today's performances and tells the app which was chosen (the only one, by itself)."""
 
     AUTO_FOCUS = "#performances"
@@ -64,7 +64,13 @@ class PerformancesScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Id", "Starts", "Show", "Venue", "Booked", "In")
 
-    @work(thread=True, exclusive=True, group="load")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="load",
+        description="loading the performances",
+    )
     def load(self) -> None:
         now = times.now_utc()
         try:

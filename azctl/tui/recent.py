@@ -1,4 +1,4 @@
-"""The door's latest scans, newest first, from every door checking this performance."""
+"""The door's latest scans and walk-in seats, newest first, from every door of this performance."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from collections.abc import Iterable
 
 from textual.widgets import DataTable
 
-from azctl.services import times
+from azctl.services import times, walkins
 from azctl.services.checkin import ScanRow
 
-# How the scan log names a source, as staff say it.
-SOURCES = {"qr_scan": "scan", "manual": "by hand"}
+# How the scan log names a source and a result, as staff say them.
+SOURCES = {"qr_scan": "scan", "manual": "by hand", walkins.SOURCE: "walk-in"}
+RESULTS = {walkins.SOLD: "seat sold", walkins.GIVEN_BACK: "seat given back"}
+# Fixed widths, wide enough for every result and reference: the columns never jump as rows come.
+COLUMNS = (("Time", 8), ("Result", 21), ("Reference", 9), ("By", 16), ("How", 7))
 
 
 class RecentScans(DataTable[str]):
@@ -21,14 +24,15 @@ class RecentScans(DataTable[str]):
     def on_mount(self) -> None:
         self.cursor_type = "none"
         self.zebra_stripes = True
-        self.add_columns("Time", "Result", "Reference", "By", "How")
+        for label, width in COLUMNS:
+            self.add_column(label, width=width)
 
     def show(self, scans: Iterable[ScanRow]) -> None:
         self.clear()
         for scan in scans:
             self.add_row(
                 f"{times.to_local(scan.scanned_at):%H:%M:%S}",
-                scan.result.replace("_", " "),
+                RESULTS.get(scan.result, scan.result.replace("_", " ")),
                 scan.reference or "",
                 scan.staff or "",
                 SOURCES.get(scan.source, scan.source),

@@ -1,4 +1,9 @@
-"""The field a USB scanner types into: a keyboard wedge's burst of characters, then Enter."""
+"""The field staff type a ticket's code or a booking reference into, then Enter.
+
+A scanner's burst never reaches it: the app takes a burst for a scan before any widget sees it
+(`azctl/tui/burst.py`). What reaches the field is a person's typing, handed on by the app a moment
+after it was typed, sometimes several keys and the Enter at once.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,10 @@ from textual.widgets import Input
 class ScanField(Input):
     """Enter hands over what was typed and empties the field before the next key is read.
 
-    A scanner sends its burst faster than the app reads it, so the next scan's keys are already
-    queued behind the Enter. A plain Input submits through a key binding, which runs only after the
-    Enter has bubbled up to the app, by when those keys have been typed onto the first scan; here
-    Enter is taken in the field's own turn, in the order the keys came.
+    Keys handed on together are queued behind the Enter. A plain Input submits through a key
+    binding, which runs only after the Enter has bubbled up to the app, by when the keys behind it
+    have been typed onto the first text; here Enter is taken in the field's own turn, in the order
+    the keys came.
     """
 
     class Scanned(Message):

@@ -1,4 +1,9 @@
-"""Finding a visitor who came without their QR code, by name, email or reference, as staff type."""
+"""Finding a visitor who came without their QR code, by name, email or reference, as staff type.
+
+A booking that cannot be checked in (pending, cancelled, expired, already in) says so in its row
+and is not offered: choosing it explains why instead of asking a question whose yes would be
+refused. The door's check-in service still judges every booking that is chosen.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,35 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label
 
 from azctl import errors
+from azctl.models import ReservationStatus
 from azctl.services import reservations, times
 from azctl.services.reservations import ReservationRow
 from azctl.tui.database import in_session
+from azctl.tui.workers import ReportsWorkerErrors
 
 # Enough rows to find anyone by a few letters, few enough to read on one screen.
 MATCHES_SHOWN = 50
+# What a booking's state means at the door, in the words staff read in the list.
+STATES = {
+    ReservationStatus.PENDING: "PENDING: not confirmed",
+    ReservationStatus.CONFIRMED: "confirmed",
+    ReservationStatus.CANCELLED: "CANCELLED",
+    ReservationStatus.EXPIRED: "EXPIRED: never confirmed",
+}
 
 
-class SearchScreen(ModalScreen[ReservationRow | None]):
+def door_state(row: ReservationRow) -> str:
+    if row.checked_in_at is not None:
+        return f"in at {times.to_local(row.checked_in_at):%H:%M}"
+    return STATES.get(row.reservation.status, row.reservation.status)
+
+
+def may_be_offered(row: ReservationRow) -> bool:
+    """Only a confirmed booking not yet in is put to staff as a check-in."""
+    return row.checked_in_at is None and row.reservation.status == ReservationStatus.CONFIRMED
+
+
+class SearchScreen(ReportsWorkerErrors, ModalScreen[ReservationRow | None]):
     """Matches among this performance's reservations; dismissed with the one chosen, or None.
 
     The search field keeps focus while the arrow keys move through the matches, so staff can
@@ -50,6 +75,8 @@ class SearchScreen(ModalScreen[ReservationRow | None]):
         super().__init__()
         self.performance_id = performance_id
         self.rows: list[ReservationRow] = []
+        # What the rows shown were found for; the rows of an older query are never kept.
+        self.rows_for: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-dialog"):
@@ -68,7 +95,13 @@ class SearchScreen(ModalScreen[ReservationRow | None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         self.look_up(event.value)
 
-    @work(thread=True, exclusive=True, group="search")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="search",
+        description="searching the bookings",
+    )
     def look_up(self, query: str) -> None:
         """Each keystroke starts a search; a newer one makes an older one's answer stale."""
         try:
@@ -89,6 +122,7 @@ class SearchScreen(ModalScreen[ReservationRow | None]):
         if message.query != self.query_one("#search-query", Input).value:
             return  # an answer to letters that have been typed over since
         self.rows = message.rows
+        self.rows_for = message.query
         table = self.query_one("#search-results", DataTable)
         table.clear()
         for row in self.rows:
@@ -98,9 +132,7 @@ class SearchScreen(ModalScreen[ReservationRow | None]):
                 reservation.name,
                 reservation.email,
                 str(reservation.party_size),
-                f"in at {times.to_local(row.checked_in_at):%H:%M}"
-                if row.checked_in_at
-                else reservation.status,
+                door_state(row),
             )
         count = len(self.rows)
         status = "no match" if not count else f"{count} match{'es' if count > 1 else ''}"
@@ -118,5 +150,13 @@ class SearchScreen(ModalScreen[ReservationRow | None]):
 
     def action_choose(self) -> None:
         table = self.query_one("#search-results", DataTable)
-        if self.rows and 0 <= table.cursor_row < len(self.rows):
-            self.dismiss(self.rows[table.cursor_row])
+        if not (self.rows and 0 <= table.cursor_row < len(self.rows)):
+            return
+        row = self.rows[table.cursor_row]
+        if may_be_offered(row):
+            self.dismiss(row)
+            return
+        self.query_one("#search-status", Label).update(
+            f"{row.reservation.reference} is {door_state(row)}: it cannot be checked in."
+        )
+        self.app.bell()

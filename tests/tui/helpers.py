@@ -5,12 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from sqlmodel import col, select
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Digits, Input
 
+from azctl import db
+from azctl.models import CheckIn, Performance
+from azctl.tui.app import DoorApp
 from azctl.tui.banner import ResultBanner
+from azctl.tui.door import DoorScreen
 from azctl.tui.recent import RecentScans
 
 DEADLINE_SECONDS = 10.0
@@ -38,8 +44,15 @@ async def scan(pilot: Pilot, *texts: str) -> None:
     await pilot.pause()
 
 
+def door(app: App) -> Screen:
+    """The door screen, also while a search or a question covers it (or the screen on top, when
+    no door is open, for a clear failure)."""
+    doors = [screen for screen in app.screen_stack if isinstance(screen, DoorScreen)]
+    return doors[-1] if doors else app.screen
+
+
 def banner(app: App) -> ResultBanner:
-    return app.screen.query_one(ResultBanner)
+    return door(app).query_one(ResultBanner)
 
 
 def banner_text(app: App) -> str:
@@ -47,14 +60,36 @@ def banner_text(app: App) -> str:
 
 
 def counter(app: App, counter_id: str) -> str:
-    return app.screen.query_one(f"#{counter_id}", Digits).value
+    return door(app).query_one(f"#{counter_id}", Digits).value
 
 
 def recent_rows(app: App) -> list[list[str]]:
-    table = app.screen.query_one(RecentScans)
+    table = door(app).query_one(RecentScans)
     return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
 
 
 def scan_field_has_focus(app: App) -> bool:
     focused = app.focused
     return isinstance(focused, Input) and focused.id == "scan"
+
+
+def check_ins(engine) -> list[CheckIn]:
+    with db.new_session(engine) as session:
+        return list(session.exec(select(CheckIn).order_by(col(CheckIn.id))))
+
+
+def door_app(performance: Performance, staff=None, **options) -> tuple[DoorApp, list[int]]:
+    """The app at one performance's door, and a list that grows by one at every bell."""
+    app = DoorApp(performance_id=performance.id, staff=staff, **options)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    return app, bells
+
+
+async def at_the_door(pilot) -> None:
+    await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
+    await until(pilot, lambda: counter(pilot.app, "expected") != "-", "the first counts")
+
+
+async def answered(pilot, words: str) -> None:
+    await until(pilot, lambda: words in banner_text(pilot.app), f"a banner saying {words!r}")

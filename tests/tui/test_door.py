@@ -9,47 +9,27 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlmodel import col, select
 from textual.notifications import Notify
 
 from azctl import db
-from azctl.models import CheckIn, Performance
+from azctl.models import Performance
 from azctl.services import booking, checkin, tickets, times, tokens
-from azctl.tui.app import DoorApp
 from azctl.tui.confirm import ConfirmScreen
 from azctl.tui.door import DoorScreen
 from azctl.tui.search import SearchScreen
 from tests.tui.helpers import (
+    answered,
+    at_the_door,
     banner,
     banner_text,
+    check_ins,
     counter,
+    door_app,
     recent_rows,
     scan,
     scan_field_has_focus,
     until,
 )
-
-
-def check_ins(engine) -> list[CheckIn]:
-    with db.new_session(engine) as session:
-        return list(session.exec(select(CheckIn).order_by(col(CheckIn.id))))
-
-
-def door_app(performance: Performance, staff=None, **options) -> tuple[DoorApp, list[int]]:
-    """The app at one performance's door, and a list that grows by one at every bell."""
-    app = DoorApp(performance_id=performance.id, staff=staff, **options)
-    bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
-    return app, bells
-
-
-async def at_the_door(pilot) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
-    await until(pilot, lambda: counter(pilot.app, "expected") != "-", "the first counts")
-
-
-async def answered(pilot, words: str) -> None:
-    await until(pilot, lambda: words in banner_text(pilot.app), f"a banner saying {words!r}")
 
 
 @pytest.mark.parametrize("form", ["bare token", "ticket url"])
@@ -343,20 +323,20 @@ async def test_a_lost_database_is_shown_and_the_door_works_again_once_it_is_back
     try:
         async with app.run_test() as pilot:
             await at_the_door(pilot)
-            offline = pilot.app.screen.query_one("#offline")
-            assert not offline.display
+            lost_notice = pilot.app.screen.query_one("#database-lost")
+            assert not lost_notice.display
             lost["now"] = True
             await scan(pilot, ticket.ticket_token)
             await answered(pilot, "NO ANSWER FROM THE DATABASE")
 
-            assert offline.display
-            assert "server closed the connection" in str(offline.content)
+            assert lost_notice.display
+            assert "server closed the connection" in str(lost_notice.content)
             assert banner(pilot.app).has_class("-refuse")
             assert bells == [1]
             assert scan_field_has_focus(pilot.app)
 
             lost["now"] = False
-            await until(pilot, lambda: not offline.display, "the offline notice to go")
+            await until(pilot, lambda: not lost_notice.display, "the notice to go")
             await scan(pilot, ticket.ticket_token)
             await answered(pilot, "ADMIT 2")
     finally:

@@ -67,12 +67,10 @@ class Terminal:
         subprocess.run([TMUX, "-S", str(self.socket), "kill-server"], check=False, timeout=10)
 
 
-def test_a_ticket_scanned_into_azctl_tui_is_admitted(
-    database_url, tmp_path, session, engine, tonight, confirmed, anna
-):
-    ticket = confirmed(tonight, 2)
+def door_command(performance_id: int) -> list[str]:
+    """`azctl tui` at one performance's door as anna, with the test's database and settings."""
     settings = {name: value for name, value in os.environ.items() if name.startswith("AZCTL_")}
-    command = [
+    return [
         "env",
         *(f"{name}={value}" for name, value in sorted(settings.items())),
         sys.executable,
@@ -80,10 +78,22 @@ def test_a_ticket_scanned_into_azctl_tui_is_admitted(
         "azctl",
         "tui",
         "--perf",
-        str(tonight.id),
+        str(performance_id),
         "--as",
         "anna",
     ]
+
+
+def check_ins(engine) -> list[CheckIn]:
+    with db.new_session(engine) as fresh:
+        return list(fresh.exec(select(CheckIn)).all())
+
+
+def test_a_ticket_scanned_into_azctl_tui_is_admitted(
+    database_url, tmp_path, session, engine, tonight, confirmed, anna
+):
+    ticket = confirmed(tonight, 2)
+    command = door_command(tonight.id)
     terminal = Terminal(tmp_path / "tmux.sock")
     try:
         terminal.start(command)
@@ -101,6 +111,41 @@ def test_a_ticket_scanned_into_azctl_tui_is_admitted(
         assert f"{EXITED} 0" in terminal.screen()
     finally:
         terminal.close()
-    with db.new_session(engine) as fresh:
-        [row] = fresh.exec(select(CheckIn)).all()
+    [row] = check_ins(engine)
     assert (row.reservation_id, row.staff_id) == (ticket.reservation.id, anna.id)
+
+
+def test_a_burst_while_the_search_is_open_admits_only_the_tickets_holder(
+    database_url, tmp_path, session, engine, tonight, confirmed, anna
+):
+    """Issue 11 in a real terminal: the search shows Giulia alone, a scanner types another
+    visitor's ticket and Enter in one write; the ticket's holder is admitted, Giulia is not, and
+    the search still says what staff typed."""
+    confirmed(tonight, 2, name="Giulia Bianchi")
+    holder = confirmed(tonight, 3, name="Marco Rossi")
+    terminal = Terminal(tmp_path / "tmux.sock")
+    try:
+        terminal.start(door_command(tonight.id))
+        terminal.wait_for(lambda: "door: anna" in terminal.screen(), "the performance loaded")
+        terminal.tmux("send-keys", "-t", "door", "F2")
+        terminal.wait_for(lambda: "Find a visitor" in terminal.screen(), "the search")
+        for character in "giulia":
+            terminal.tmux("send-keys", "-t", "door", "-l", character)
+        terminal.wait_for(lambda: "1 match" in terminal.screen(), "Giulia alone")
+
+        terminal.tmux("send-keys", "-t", "door", "-l", f"{holder.ticket_token}\r")
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while not check_ins(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        terminal.wait_for(lambda: "ADMIT 3" in terminal.screen(), "the answer over the search")
+        screen = terminal.screen()
+        assert "Find a visitor" in screen, "the search is still open, no question was asked"
+        assert "giulia" in screen and "1 match" in screen
+        assert "Check in" not in screen.replace("Check in…", "")
+
+        terminal.tmux("send-keys", "-t", "door", "C-q")
+        terminal.wait_for(lambda: EXITED in terminal.screen(), "azctl tui to exit")
+    finally:
+        terminal.close()
+    [row] = check_ins(engine)
+    assert (row.reservation_id, row.source) == (holder.reservation.id, "qr_scan")
