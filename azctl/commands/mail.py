@@ -5,15 +5,15 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from azctl import db, errors
+from azctl import errors
 from azctl.commands.output import say, stderr
-from azctl.models import OutboxStatus
-from azctl.services import outbox, sender
-from azctl.settings import get_settings
+
+if TYPE_CHECKING:
+    from azctl.services import outbox
 
 app = typer.Typer(help="Mail: send the outbox, send a test message.", no_args_is_help=True)
 
@@ -35,6 +35,10 @@ def send(
 
     Example: azctl mail send --watch
     """
+    from azctl import db
+    from azctl.services import sender
+    from azctl.settings import get_settings
+
     settings = get_settings()
     where = "SMTP" if settings.smtp_url else str(settings.effective_mail_dir)
     if not watch:
@@ -67,6 +71,8 @@ def _watch(interval: float) -> None:
     stop = threading.Event()
     finished = threading.Event()
 
+    from azctl.services import sender
+
     def loop() -> None:
         try:
             sender.run_sender(stop=stop, interval=interval, on_report=_show)
@@ -90,6 +96,10 @@ def test(address: Annotated[str, typer.Argument(help="Where to send the test mes
 
     Example: azctl mail test me@example.org
     """
+    from azctl import db
+    from azctl.models import OutboxStatus
+    from azctl.services import outbox, sender
+
     with db.session_scope() as session:
         message = outbox.queue_test_message(session, to_address=address)
     report = sender.send_once()

@@ -291,7 +291,7 @@ def test_resend_refusals_change_nothing(
 def test_expire_marks_lapsed_pending_bookings(cli: Cli, bookings: Bookings, book):
     lapsed = book(bookings.performance, 1, now=times.now_utc() - timedelta(days=2))
     reference = lapsed.reservation.reference
-    assert succeeded(cli("res", "expire")).stdout == "Expired 1 pending reservations.\n"
+    assert succeeded(cli("res", "expire")).stdout == "Expired 1 pending reservation.\n"
     assert json_output(cli("res", "show", reference, "--json"))["status"] == "expired"
     assert json_output(cli("res", "show", bookings.pending, "--json"))["status"] == "pending"
     assert succeeded(cli("res", "expire")).stdout == "Expired 0 pending reservations.\n"
