@@ -246,3 +246,32 @@ def test_an_integer_out_of_range_is_refused_in_one_line(
     assert result.exit_code in (1, 2), describe(result)
     assert isinstance(result.exception, SystemExit), describe(result)
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("bind", "problem"),
+    [
+        ("127.0.0.1:99999", "port 99999 is not between 1 and 65535"),
+        ("127.0.0.1:0", "port 0 is not between 1 and 65535"),
+        ("127.0.0.1", "expected HOST:PORT (e.g. 127.0.0.1:8000), got '127.0.0.1'"),
+        ("localhost:http", "expected HOST:PORT (e.g. 127.0.0.1:8000), got 'localhost:http'"),
+        (":8000", "expected HOST:PORT (e.g. 127.0.0.1:8000), got ':8000'"),
+        ("::1:8000", "write an IPv6 host in brackets, e.g. [::1]:8000, got '::1:8000'"),
+    ],
+)
+def test_a_malformed_bind_is_one_usage_line(cli: Cli, bind: str, problem: str):
+    result = cli("serve", "--bind", bind)
+    assert (result.exit_code, result.stdout) == (2, ""), describe(result)
+    assert result.stderr == f"Error: Invalid value for '--bind': {problem}\n"
+
+
+@pytest.mark.parametrize(
+    "bind", ["0.0.0.0:8000", "tickets.example.org:443", "[::1]:8000", "unix:/run/azctl.sock"]
+)
+def test_a_well_formed_bind_reaches_gunicorn(cli: Cli, monkeypatch: pytest.MonkeyPatch, bind: str):
+    from azctl.http import server
+
+    served: list[str] = []
+    monkeypatch.setattr(server, "serve", lambda *, bind, **_options: served.append(bind))
+    result = cli("serve", "--bind", bind)
+    assert (result.exit_code, result.stderr, served) == (0, "", [bind]), describe(result)

@@ -508,6 +508,16 @@ def test_cancel_with_yes_cancels_every_booking_and_tells_each_visitor(
     assert (after["confirmed_seats"], after["pending_reservations"]) == (0, 0)
 
 
+def test_cancelling_one_booking_says_booking(cli: Cli, make_performance, confirmed):
+    performance = make_performance(capacity=10)
+    confirmed(performance, 4)
+    result = succeeded(cli("perf", "cancel", str(performance.id), "--yes"))
+    assert result.stdout == (
+        f"Cancelled performance {performance.id} (Open Show, {short(performance.starts_at)})"
+        " and 1 booking.\n"
+    )
+
+
 def test_cancel_asks_first_and_no_changes_nothing(cli: Cli, busy: Performance, engine: Engine):
     with unchanged(engine):
         result = cli("perf", "cancel", str(busy.id), input="n\n")

@@ -212,6 +212,13 @@ def test_cancel_a_confirmed_booking_frees_its_seats_and_mails(
     assert json_output(cli("res", "show", bookings.confirmed, "--json"))["status"] == "cancelled"
 
 
+def test_cancelling_one_seat_says_seat(cli: Cli, make_performance, confirmed):
+    ticket = confirmed(make_performance(capacity=10), 1)
+    reference = ticket.reservation.reference
+    result = succeeded(cli("res", "cancel", reference))
+    assert result.stdout == f"Cancelled {reference}: 1 seat is free again.\n"
+
+
 def test_cancel_a_pending_booking(cli: Cli, bookings: Bookings):
     succeeded(cli("res", "cancel", bookings.pending.lower()))
     assert json_output(cli("res", "show", bookings.pending, "--json"))["status"] == "cancelled"
