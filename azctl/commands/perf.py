@@ -89,7 +89,7 @@ def add(
 ) -> None:
     """Add one performance; prints its id first. A start in the past needs --past.
 
-    Example: azctl perf add la-locandiera teatro-studio --at "2026-12-12 20:30" --capacity 99
+    Example: azctl perf add la-locandiera teatro-studio --at "2027-03-12 20:30" --capacity 99
     """
     from azctl import db
     from azctl.services import catalog, times
@@ -132,7 +132,7 @@ def schedule(
     """Create a run of performances: every chosen weekday between two dates, all or none.
     A run whose first performance has already started needs --past.
 
-    Example: azctl perf schedule la-locandiera teatro-studio --from 2026-12-01 --to 2026-12-20
+    Example: azctl perf schedule la-locandiera teatro-studio --from 2027-03-01 --to 2027-03-20
     --days thu,fri,sat --time 20:30 --capacity 99
     """
     from azctl import db
