@@ -7,17 +7,15 @@ one write lock, taken before the first read, so a read-then-write never trips ov
 
 from __future__ import annotations
 
+import ast
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -25,6 +23,9 @@ from sqlmodel import Session, select
 from azctl import errors
 from azctl.models import Performance
 from azctl.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _WRITE_OPTION = "azctl_write"
 _WRITING = "azctl_writing"
@@ -82,10 +83,11 @@ def get_engine(url: str | None = None) -> Engine:
         if engine is None:
             engine = create_engine(url)
             try:
-                if url.startswith("sqlite"):
-                    migrate(engine)
-                else:
-                    check_schema(engine)
+                if not is_current(engine):
+                    if url.startswith("sqlite"):
+                        migrate(engine)
+                    else:
+                        check_schema(engine)
             except Exception:
                 engine.dispose()
                 raise
@@ -200,8 +202,50 @@ def _performance_lock(condition: Any, *, shared: bool = False) -> Any:
     )
 
 
+# Alembic is loaded only to migrate or to explain why the schema is not current: loading it is a
+# good part of a command's start-up, and nearly every run finds the schema current without it.
+MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
+_REVISION_LINE = re.compile(r"^(revision|down_revision)(?:\s*:[^=]*)?\s*=\s*(.+)$", re.MULTILINE)
+
+
+def _newest_revision_on_file() -> str | None:
+    """The revision no migration file names as its `down_revision`, read from the files' own
+    assignments; None when they do not say plainly (then Alembic is asked)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in MIGRATIONS.glob("*.py"):
+        assigned: dict[str, Any] = {}
+        for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            try:
+                assigned[name] = ast.literal_eval(value.strip())
+            except (ValueError, SyntaxError):
+                return None
+        revision, down = assigned.get("revision"), assigned.get("down_revision")
+        if not isinstance(revision, str) or not (down is None or isinstance(down, str)):
+            return None
+        revisions.add(revision)
+        if down is not None:
+            followed.add(down)
+    heads = revisions - followed
+    return heads.pop() if len(heads) == 1 else None
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest revision, learnt without loading Alembic."""
+    newest = _newest_revision_on_file()
+    if newest is None:
+        return False
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return False
+        stored = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return [row[0] for row in stored] == [newest]
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """Alembic's configuration, built in code so that no alembic.ini has to be found."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "azctl:migrations")
     if engine is not None:
@@ -210,10 +254,14 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -222,6 +270,8 @@ def migrate(engine: Engine) -> str | None:
     """Bring the schema to the newest revision; returns that revision."""
     head = head_revision()
     if current_revision(engine) != head:
+        from alembic import command
+
         command.upgrade(alembic_config(engine), "head")
     return head
 

@@ -1,21 +1,27 @@
 """The composition root: the `azctl` command, its sub-apps, and the one place errors are shown.
 
 Only this module joins the front ends; they never import one another.
+
+`azctl --help` should answer at once, so nothing here or in `azctl.commands` loads the database
+layer, the settings or a front end's library at import: each command loads what it uses when
+it runs (tests/commands/test_startup.py holds that line).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
 
-from azctl import db, errors
+from azctl import errors
 from azctl.commands import checkin, database, demo, mail, output, perf, res, show, staff, venue
-from azctl.models import MAX_ID
-from azctl.settings import reload_settings
+from azctl.ids import MAX_ID
+
+# Raised by a group called without a command, carrying the group's help; it lives beside the
+# BadParameter this Typer ships (its own copy of Click, or Click itself in older versions).
+_NoArgsIsHelp = getattr(sys.modules[typer.BadParameter.__module__], "NoArgsIsHelpError", None)
 
 
 class AzctlGroup(typer.core.TyperGroup):
@@ -28,8 +34,9 @@ class AzctlGroup(typer.core.TyperGroup):
         except typer.TyperException as exc:  # Click's usage errors, as Typer ships them
             outcome = exc.exit_code
             message = exc.format_message().strip()
-            # A noun without a verb has already had its help printed, and carries no message.
-            if message:
+            if _NoArgsIsHelp is not None and isinstance(exc, _NoArgsIsHelp):
+                typer.echo(message)  # a noun without a verb: its help, and exit 2
+            elif message:
                 output.stderr.print(f"Error: {message}", markup=False)
         except typer.Abort:
             output.stderr.print("Aborted.")
@@ -54,21 +61,41 @@ class AzctlGroup(typer.core.TyperGroup):
         except errors.AzctlError as exc:
             output.stderr.print(f"Error: {exc.message}", markup=False, highlight=False)
             raise typer.Exit(1) from None
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"AZCTL_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
-                for error in exc.errors()
-            )
-            output.stderr.print(f"Configuration error: {problems}", markup=False)
-            raise typer.Exit(2) from None
-        except OperationalError as exc:
-            reason = str(exc.orig or exc).strip().splitlines()[0]
-            output.stderr.print(f"Error: the database is unavailable: {reason}", markup=False)
-            raise typer.Exit(1) from None
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
             output.stderr.print(f"Error: cannot use{where}: {exc.strerror or exc}", markup=False)
             raise typer.Exit(1) from None
+        except Exception as exc:
+            if _is_configuration_error(exc):
+                output.stderr.print(f"Configuration error: {_problems(exc)}", markup=False)
+                raise typer.Exit(2) from None
+            if _is_unreachable_database(exc):
+                reason = str(exc.orig or exc).strip().splitlines()[0]  # type: ignore[attr-defined]
+                output.stderr.print(f"Error: the database is unavailable: {reason}", markup=False)
+                raise typer.Exit(1) from None
+            raise
+
+
+# The settings' and the database's errors are recognised without importing pydantic or SQLAlchemy
+# here: a process that never loaded them cannot have raised one.
+def _is_configuration_error(exc: Exception) -> bool:
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(exc, pydantic.ValidationError)
+
+
+def _is_unreachable_database(exc: Exception) -> bool:
+    sqlalchemy_errors = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_errors is not None and isinstance(exc, sqlalchemy_errors.OperationalError)
+
+
+def _problems(exc: Any) -> str:
+    """`AZCTL_TIMEZONE: unknown time zone 'Mars/Olympus'`: each bad setting by its variable, in
+    the words its check raised (pydantic's `Value error, ` before them says nothing to a person)."""
+    return "; ".join(
+        f"AZCTL_{'_'.join(str(part) for part in error['loc']).upper()}:"
+        f" {error['msg'].removeprefix('Value error, ')}"
+        for error in exc.errors()
+    )
 
 
 app = typer.Typer(
@@ -77,21 +104,58 @@ app = typer.Typer(
     help="azctl: the box office of a small theatre company.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Click's plain help: Rich's help panels would load Markdown and traceback rendering on
+    # every `--help`, several times the cost of everything else it runs.
+    rich_markup_mode=None,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        output.say(f"azctl {_version()}")
+        raise typer.Exit()
+
+
+def _version() -> str:
+    """The installed distribution's version (what pip shows), else the package's own."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("azctl")
+    except metadata.PackageNotFoundError:
+        from azctl import __version__
+
+        return __version__
+
+
 @app.callback()
-def root() -> None:
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print azctl's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Venues, shows, performances, reservations, the door and mail, from the shell.
 
     Settings come from AZCTL_* environment variables; with none set, data lives in a SQLite
     file in your user data dir and mail is written as .eml files beside it.
     """
-    # Each invocation reads the environment afresh (CliRunner changes it between calls).
-    reload_settings()
-    db.dispose_engines()
+    # Each invocation reads the environment afresh (CliRunner changes it between calls). The
+    # settings and the engines are forgotten only if loaded: a process that has not loaded
+    # them has nothing to forget, and `--help` must not pay to load them.
+    settings = sys.modules.get("azctl.settings")
+    if settings is not None:
+        settings.get_settings.cache_clear()
+    database = sys.modules.get("azctl.db")
+    if database is not None:
+        database.dispose_engines()
 
 
 app.add_typer(database.app, name="db")
@@ -104,9 +168,26 @@ app.add_typer(staff.app, name="staff")
 app.add_typer(mail.app, name="mail")
 
 
+def _checked_bind(value: str) -> str:
+    """HOST:PORT (an IPv6 host in brackets, `[::1]:8000`) or `unix:PATH`, checked here so that
+    a typo is one usage line rather than gunicorn's traceback."""
+    if value.startswith("unix:") and len(value) > len("unix:"):
+        return value
+    host, _colon, port = value.rpartition(":")
+    if not host or not re.fullmatch(r"[0-9]{1,5}", port):
+        raise typer.BadParameter(f"expected HOST:PORT (e.g. 127.0.0.1:8000), got {value!r}")
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        raise typer.BadParameter(f"write an IPv6 host in brackets, e.g. [::1]:8000, got {value!r}")
+    if not 1 <= int(port) <= 65535:
+        raise typer.BadParameter(f"port {int(port)} is not between 1 and 65535")
+    return value
+
+
 @app.command("serve")
 def serve(
-    bind: Annotated[str, typer.Option(help="HOST:PORT to listen on.")] = "127.0.0.1:8000",
+    bind: Annotated[
+        str, typer.Option(help="HOST:PORT to listen on.", callback=_checked_bind)
+    ] = "127.0.0.1:8000",
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.", min=1, max=64)] = 2,
     with_mailer: Annotated[
         bool, typer.Option("--with-mailer", help="Also send the outbox from this process group.")

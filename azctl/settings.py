@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import limits
 import platformdirs
 import sqlalchemy as sa
 from pydantic import Field, field_validator
@@ -24,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_PLAIN_LIMIT = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -122,6 +122,10 @@ class Settings(BaseSettings):
         value = value.strip()
         if value.lower() == "off":
             return "off"
+        if _PLAIN_LIMIT.fullmatch(value):
+            return value  # `limits` reads this form (the default's); loading it costs start-up
+        import limits
+
         try:
             limits.parse(value)
         except ValueError:

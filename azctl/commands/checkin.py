@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
-from azctl import db
 from azctl.commands.output import (
     AsOption,
     Column,
@@ -19,8 +17,12 @@ from azctl.commands.output import (
     say,
     when,
 )
-from azctl.services import checkin, staff
-from azctl.services.checkin import ScanOutcome
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from azctl.models import Staff
+    from azctl.services.checkin import ScanOutcome
 
 app = typer.Typer(help="Check-ins: scan, manual, list, undo.", no_args_is_help=True)
 
@@ -34,7 +36,9 @@ COLUMNS = [
 ]
 
 
-def _acting(session: Session, username: str | None) -> staff.Staff | None:
+def _acting(session: Session, username: str | None) -> Staff | None:
+    from azctl.services import staff
+
     return None if username is None else staff.active_staff(session, username=username)
 
 
@@ -59,6 +63,9 @@ def scan(
 
     Example: azctl checkin scan https://tickets.example.org/t/7KQ4... --perf 12 --as anna
     """
+    from azctl import db
+    from azctl.services import checkin
+
     with db.session_scope() as session:
         outcome = checkin.scan(session, text=text, performance_id=perf, staff=_acting(session, as_))
     _report(outcome, as_json=as_json)
@@ -75,6 +82,9 @@ def manual(
 
     Example: azctl checkin manual AZ-7KQ4M2 --perf 12 --as anna
     """
+    from azctl import db
+    from azctl.services import checkin
+
     with db.session_scope() as session:
         outcome = checkin.manual(
             session, reference=reference, performance_id=perf, staff=_acting(session, as_)
@@ -88,6 +98,9 @@ def list_(perf: PerfOption, as_json: JsonOption = False, as_csv: CsvOption = Fal
 
     Example: azctl checkin list --perf 12 --csv
     """
+    from azctl import db
+    from azctl.services import checkin
+
     with db.session_scope() as session:
         rows = [row.as_dict() for row in checkin.list_check_ins(session, performance_id=perf)]
     emit_list(
@@ -110,6 +123,9 @@ def undo(
 
     Example: azctl checkin undo AZ-7KQ4M2 --perf 12 --as anna
     """
+    from azctl import db
+    from azctl.services import checkin
+
     with db.session_scope() as session:
         reservation = checkin.undo(
             session, reference=reference, performance_id=perf, staff=_acting(session, as_)

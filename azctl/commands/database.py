@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import typer
 
-from azctl import db
 from azctl.commands.output import JsonOption, emit_record, say
-from azctl.services import outbox
-from azctl.settings import get_settings
 
 app = typer.Typer(help="Database: upgrade the schema, show its status.", no_args_is_help=True)
 
 
 def _url_for_display() -> str:
+    import sqlalchemy as sa
+
+    from azctl.settings import get_settings
+
     return sa.make_url(get_settings().effective_database_url).render_as_string(hide_password=True)
 
 
@@ -23,6 +23,9 @@ def upgrade() -> None:
 
     Example: AZCTL_DATABASE_URL=postgresql+psycopg://azctl@db/azctl azctl db upgrade
     """
+    from azctl import db
+    from azctl.settings import get_settings
+
     engine = db.create_engine(get_settings().effective_database_url)
     try:
         before = db.current_revision(engine)
@@ -43,6 +46,10 @@ def status(
 
     Example: azctl db status --json
     """
+    from azctl import db
+    from azctl.services import outbox
+    from azctl.settings import get_settings
+
     engine = db.create_engine(get_settings().effective_database_url)
     try:
         current = db.current_revision(engine)

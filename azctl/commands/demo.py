@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-
-from azctl import db
 from azctl.commands.output import say
-from azctl.services import demo as demo_service
-from azctl.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from azctl.settings import Settings
 
 
 def _database(settings: Settings) -> str:
     """The database's URL as a newcomer can use it, without its password."""
+    import sqlalchemy as sa
+
     return sa.make_url(settings.effective_database_url).render_as_string(hide_password=True)
 
 
@@ -32,6 +33,10 @@ def demo() -> None:
 
     Example: azctl demo && azctl perf list
     """
+    from azctl import db
+    from azctl.services import demo as demo_service
+    from azctl.settings import get_settings
+
     settings = get_settings()
     with db.session_scope() as session:
         report = demo_service.load_demo(session)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from azctl import db, errors
+from azctl import errors
 from azctl.commands.output import say, stderr
-from azctl.models import OutboxStatus
-from azctl.services import outbox, sender
-from azctl.settings import get_settings
+
+if TYPE_CHECKING:
+    from azctl.services import outbox
 
 app = typer.Typer(help="Mail: send the outbox, send a test message.", no_args_is_help=True)
 
@@ -38,6 +38,10 @@ def send(
 
     Example: azctl mail send --watch
     """
+    from azctl import db
+    from azctl.services import sender
+    from azctl.settings import get_settings
+
     settings = get_settings()
     where = "SMTP" if settings.smtp_url else str(settings.effective_mail_dir)
     if not watch:
@@ -74,6 +78,8 @@ def _watch(interval: float) -> int | None:
     finished = threading.Event()
     held = outbox.HeldClaims()
     stops = 0
+
+    from azctl.services import sender
 
     def loop() -> None:
         try:
@@ -112,6 +118,10 @@ def test(address: Annotated[str, typer.Argument(help="Where to send the test mes
 
     Example: azctl mail test me@example.org
     """
+    from azctl import db
+    from azctl.models import OutboxStatus
+    from azctl.services import outbox, sender
+
     with db.session_scope() as session:
         message = outbox.queue_test_message(session, to_address=address)
     report = sender.send_once()

@@ -13,15 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
-from azctl.models import MAX_ID
+from azctl.ids import MAX_ID
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")]
@@ -32,10 +31,34 @@ AsOption = Annotated[
 # error, not a failure deep inside the driver.
 PerfOption = Annotated[int, typer.Option("--perf", help="The performance id.", min=1, max=MAX_ID)]
 
+
+class _LazyConsole:
+    """A Rich console made on first use, and otherwise the console itself (attributes read and
+    set go through to it). Loading Rich is much of the CLI's start-up, and `--help`, `--json`
+    and `--csv` never print through a console."""
+
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    def _made(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            object.__setattr__(self, "_console", Console(**self._options))
+        return self._console  # type: ignore[return-value]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._made(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._made(), name, value)
+
+
 # What people typed is printed as typed: no `:name:` emoji codes turned into pictures (cells are
 # `Text`, not markup, for the same reason).
-stdout = Console(highlight=False, soft_wrap=False, emoji=False)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+stdout = cast("Console", _LazyConsole(highlight=False, soft_wrap=False, emoji=False))
+stderr = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False))
 
 
 def when(value: Any) -> str:
@@ -125,6 +148,10 @@ def emit_list(
     if not rows:
         stderr.print(f"No {title.lower() if title else 'rows'}.")
         return
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=escape(title) if title else None, title_justify="left")
     for column in columns:
         table.add_column(
@@ -145,6 +172,10 @@ def emit_record(
         print_json(record)
         return
     typer.echo(str(record[key]))
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(
         show_header=False, title=escape(title) if title else None, title_justify="left", box=None
     )

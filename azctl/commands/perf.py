@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import typer
 
-from azctl import db, errors
+from azctl import errors
 from azctl.commands.output import (
     Column,
     JsonOption,
@@ -17,8 +17,7 @@ from azctl.commands.output import (
     stderr,
     when,
 )
-from azctl.models import MAX_ID
-from azctl.services import booking, capacity, catalog, reports, times
+from azctl.ids import MAX_ID
 
 app = typer.Typer(
     help="Performances: add, schedule, list, show, capacity, open, close, cancel.",
@@ -39,17 +38,34 @@ IdArgument = Annotated[int, typer.Argument(help="The performance id.", min=1, ma
 CapacityOption = Annotated[int, typer.Option("--capacity", help="Seats in the room.")]
 AdditionalOption = Annotated[int, typer.Option("--additional", help="Extra seats made available.")]
 ManualOption = Annotated[int, typer.Option("--manual", help="Seats held outside public booking.")]
+# Bounded here, so a refusal names the option typed and no number overflows the column.
 OpensOption = Annotated[
     int | None,
-    typer.Option("--checkin-opens", help="Door opens this many minutes before the start."),
+    typer.Option(
+        "--checkin-opens",
+        help="Door opens this many minutes before the start.",
+        min=0,
+        max=MAX_ID,
+    ),
 ]
 ClosesOption = Annotated[
     int | None,
-    typer.Option("--checkin-closes", help="Door closes this many minutes after the start."),
+    typer.Option(
+        "--checkin-closes",
+        help="Door closes this many minutes after the start.",
+        min=0,
+        max=MAX_ID,
+    ),
+]
+PastOption = Annotated[
+    bool, typer.Option("--past", help="Allow a start that has already passed (keeping records).")
 ]
 
 
 def _print_summary(performance_id: int, *, as_json: bool) -> None:
+    from azctl import db
+    from azctl.services import reports
+
     with db.session_scope() as session:
         summary = reports.performance_summary(session, performance_id=performance_id)
     emit_record(summary.as_dict(), key="id", as_json=as_json, title=summary.label)
@@ -59,24 +75,34 @@ def _print_summary(performance_id: int, *, as_json: bool) -> None:
 def add(
     show_slug: Annotated[str, typer.Argument(help="The show's slug.")],
     venue_slug: Annotated[str, typer.Argument(help="The venue's slug.")],
-    at: Annotated[str, typer.Option("--at", help="Start, 'YYYY-MM-DD HH:MM' local time.")],
+    at: Annotated[
+        str,
+        typer.Option("--at", help="Start, 'YYYY-MM-DD HH:MM' local time (or 'tomorrow 20:30')."),
+    ],
     room_capacity: CapacityOption,
     additional: AdditionalOption = 0,
     manual: ManualOption = 0,
     checkin_opens: OpensOption = None,
     checkin_closes: ClosesOption = None,
+    past: PastOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add one performance; prints its id first.
+    """Add one performance; prints its id first. A start in the past needs --past.
 
-    Example: azctl perf add la-locandiera teatro-studio --at "2026-12-12 20:30" --capacity 99
+    Example: azctl perf add la-locandiera teatro-studio --at "2027-03-12 20:30" --capacity 99
     """
+    from azctl import db
+    from azctl.services import catalog, times
+
+    starts_at = times.parse_local_datetime(at, field="--at")
+    if not past:
+        _refuse_past(starts_at, option="--at", verb="add")
     with db.session_scope() as session:
         performance = catalog.add_performance(
             session,
             show_slug=show_slug,
             venue_slug=venue_slug,
-            starts_at=times.parse_local_datetime(at, field="--at"),
+            starts_at=starts_at,
             room_capacity=room_capacity,
             additional_seats=additional,
             manually_occupied_seats=manual,
@@ -91,8 +117,8 @@ def add(
 def schedule(
     show_slug: Annotated[str, typer.Argument(help="The show's slug.")],
     venue_slug: Annotated[str, typer.Argument(help="The venue's slug.")],
-    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
-    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    first: Annotated[str, typer.Option("--from", help="First day: YYYY-MM-DD or 'today'.")],
+    last: Annotated[str, typer.Option("--to", help="Last day: YYYY-MM-DD or 'tomorrow'.")],
     days: Annotated[str, typer.Option("--days", help="Weekdays, e.g. thu,fri,sat.")],
     at: Annotated[str, typer.Option("--time", help="Start time, HH:MM local.")],
     room_capacity: CapacityOption,
@@ -106,18 +132,27 @@ def schedule(
             "--skip-existing", help="Leave days that already have this performance; add the rest."
         ),
     ] = False,
+    past: PastOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Create a run of performances: every chosen weekday between two dates, all or none
-    (with --skip-existing, the days not scheduled yet).
+    (with --skip-existing, the days not scheduled yet). A run whose first performance has
+    already started needs --past.
 
     Example: azctl perf schedule la-locandiera teatro-studio --from 2027-03-04 --to 2027-03-27
     --days thu,fri,sat --time 20:30 --capacity 99 --skip-existing
     """
+    from azctl import db
+    from azctl.services import catalog, reports, times
+
     first_day = times.parse_date(first, field="--from")
     last_day = times.parse_date(last, field="--to")
     weekdays = catalog.parse_weekdays(days)
     clock = times.parse_clock(at, field="--time")
+    if not past:
+        first_start = _first_start(first_day, last_day, weekdays, clock)
+        if first_start is not None:
+            _refuse_past(first_start, option="--from", verb="schedule")
     with db.session_scope() as session:
         created = catalog.schedule_performances(
             session,
@@ -147,12 +182,30 @@ def schedule(
         stderr.print(f"Added {len(created)}; {kept} already scheduled.", markup=False)
 
 
-def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    if text.strip().lower() == "today":
-        return times.to_local(times.now_utc()).date()
-    return times.parse_date(text, field="--day")
+def _first_start(
+    first_day: date, last_day: date, weekdays: set[int], clock: time
+) -> datetime | None:
+    """When the run's first performance would start (None: no day in the range is chosen)."""
+    from azctl.services import times
+
+    day = first_day
+    while day <= last_day:
+        if day.weekday() in weekdays:
+            return times.local_to_utc(day, clock, field="--time")
+        day += timedelta(days=1)
+    return None
+
+
+def _refuse_past(starts_at: datetime, *, option: str, verb: str) -> None:
+    """A start already gone by is a typo far more often than a record of the past."""
+    from azctl.services import times
+
+    if starts_at < times.now_utc():
+        raise errors.InvalidInput(
+            option.removeprefix("--"),
+            f"{option}: {times.to_local(starts_at):%Y-%m-%d %H:%M} is in the past;"
+            f" give --past to {verb} it anyway",
+        )
 
 
 @app.command("list")
@@ -160,7 +213,8 @@ def list_(
     show: Annotated[str | None, typer.Option("--show", help="Only this show (slug).")] = None,
     venue: Annotated[str | None, typer.Option("--venue", help="Only this venue (slug).")] = None,
     day: Annotated[
-        str | None, typer.Option("--day", help="Only this day: YYYY-MM-DD or 'today'.")
+        str | None,
+        typer.Option("--day", help="Only this day: YYYY-MM-DD, 'today' or 'tomorrow'."),
     ] = None,
     upcoming: Annotated[
         bool, typer.Option("--upcoming", help="Only performances yet to start.")
@@ -171,6 +225,10 @@ def list_(
 
     Example: azctl perf list --day today
     """
+    from azctl import db
+    from azctl.services import reports, times
+
+    on_day = None if day is None else times.parse_date(day, field="--day")
     with db.session_scope() as session:
         rows = [
             summary.as_dict()
@@ -178,7 +236,7 @@ def list_(
                 session,
                 show_slug=show,
                 venue_slug=venue,
-                on_day=_day(day),
+                on_day=on_day,
                 upcoming_from=times.now_utc() if upcoming else None,
             )
         ]
@@ -222,6 +280,9 @@ def capacity_(
 
     Example: azctl perf capacity 12 --occupy +2
     """
+    from azctl import db
+    from azctl.services import capacity
+
     with db.session_scope() as session:
         capacity.change_capacity(
             session,
@@ -235,6 +296,9 @@ def capacity_(
 
 
 def _set_booking(performance_id: int, *, enabled: bool, as_json: bool) -> None:
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         catalog.set_booking_enabled(session, performance_id=performance_id, enabled=enabled)
     _print_summary(performance_id, as_json=as_json)
@@ -274,6 +338,10 @@ def cancel(
 
     Example: azctl perf cancel 12 --yes
     """
+    from azctl import db
+    from azctl.services import booking, reports
+    from azctl.services.words import plural
+
     with db.session_scope() as session:
         label = reports.performance_summary(session, performance_id=performance_id).label
     if not yes and not _confirmed(f"Cancel {label} and all its bookings?"):
@@ -281,4 +349,4 @@ def cancel(
         raise typer.Exit(1)
     with db.session_scope() as session:
         count = booking.cancel_performance(session, performance_id=performance_id)
-    say(f"Cancelled performance {performance_id} ({label}) and {count} bookings.")
+    say(f"Cancelled performance {performance_id} ({label}) and {plural(count, 'booking')}.")

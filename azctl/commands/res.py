@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from azctl import db
 from azctl.commands.output import (
     Column,
     CsvOption,
@@ -17,7 +16,6 @@ from azctl.commands.output import (
     when,
     yes_no,
 )
-from azctl.services import booking, reservations
 
 app = typer.Typer(help="Reservations: list, show, cancel, resend, expire.", no_args_is_help=True)
 
@@ -52,6 +50,9 @@ def list_(
 
     Example: azctl res list --perf 12 --status confirmed --csv > guests.csv
     """
+    from azctl import db
+    from azctl.services import reservations
+
     with db.session_scope() as session:
         rows = [
             row.as_dict()
@@ -75,6 +76,9 @@ def show(reference: ReferenceArgument, as_json: JsonOption = False) -> None:
 
     Example: azctl res show AZ-7KQ4M2
     """
+    from azctl import db
+    from azctl.services import reservations
+
     with db.session_scope() as session:
         row = reservations.reservation_row(session, reference=reference)
     emit_record(row.as_dict(), key="reference", as_json=as_json)
@@ -86,10 +90,15 @@ def cancel(reference: ReferenceArgument) -> None:
 
     Example: azctl res cancel AZ-7KQ4M2
     """
+    from azctl import db
+    from azctl.services import booking
+    from azctl.services.words import plural
+
     with db.session_scope() as session:
         reservation = booking.cancel_reservation(session, reference=reference)
     if reservation.confirmed_at is not None:
-        say(f"Cancelled {reservation.reference}: {reservation.party_size} seats are free again.")
+        freed = plural(reservation.party_size, "seat is", "seats are")
+        say(f"Cancelled {reservation.reference}: {freed} free again.")
     else:
         say(f"Cancelled {reservation.reference} (it was not yet confirmed, so held no seats).")
 
@@ -100,6 +109,9 @@ def resend(reference: ReferenceArgument) -> None:
 
     Example: azctl res resend AZ-7KQ4M2
     """
+    from azctl import db
+    from azctl.services import booking
+
     with db.session_scope() as session:
         reservation = booking.resend(session, reference=reference)
     kind = "confirmation link" if reservation.status == "pending" else "ticket"
@@ -112,6 +124,10 @@ def expire() -> None:
 
     Example: azctl res expire
     """
+    from azctl import db
+    from azctl.services import booking
+    from azctl.services.words import plural
+
     with db.session_scope() as session:
         count = booking.expire_pending(session)
-    say(f"Expired {count} pending reservations.")
+    say(f"Expired {plural(count, 'pending reservation')}.")

@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from azctl import db
 from azctl.commands.output import Column, JsonOption, emit_list, emit_record, yes_no
-from azctl.services import catalog
 
 app = typer.Typer(help="Shows: add, list, show, edit, publish, unpublish.", no_args_is_help=True)
 
@@ -34,6 +32,9 @@ def add(
 
     Example: azctl show add "La Locandiera" --summary "Goldoni's comedy" --publish
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         created = catalog.add_show(
             session,
@@ -55,6 +56,9 @@ def list_(
 
     Example: azctl show list --published --json
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         rows = [
             catalog.show_dict(item)
@@ -69,6 +73,9 @@ def show(slug: SlugArgument, as_json: JsonOption = False) -> None:
 
     Example: azctl show show la-locandiera --json
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         found = catalog.get_show(session, slug=slug)
     emit_record(catalog.show_dict(found), key="slug", as_json=as_json)
@@ -87,6 +94,9 @@ def edit(
 
     Example: azctl show edit la-locandiera --summary "Goldoni, new staging"
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         changed = catalog.edit_show(
             session,
@@ -105,6 +115,9 @@ def publish(slug: SlugArgument, as_json: JsonOption = False) -> None:
 
     Example: azctl show publish la-locandiera
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         changed = catalog.set_published(session, slug=slug, published=True)
     emit_record(catalog.show_dict(changed), key="slug", as_json=as_json)
@@ -116,6 +129,9 @@ def unpublish(slug: SlugArgument, as_json: JsonOption = False) -> None:
 
     Example: azctl show unpublish la-locandiera
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         changed = catalog.set_published(session, slug=slug, published=False)
     emit_record(catalog.show_dict(changed), key="slug", as_json=as_json)

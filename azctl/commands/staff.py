@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from azctl import db
 from azctl.commands.output import (
     Column,
     CsvOption,
@@ -17,9 +16,11 @@ from azctl.commands.output import (
     stderr,
     yes_no,
 )
-from azctl.services import staff
 
-app = typer.Typer(help="Staff: add, list, disable, token.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from azctl.models import Staff
+
+app = typer.Typer(help="Staff: add, list, disable, enable, token.", no_args_is_help=True)
 
 COLUMNS = [
     Column("username", "Username"),
@@ -33,7 +34,7 @@ UsernameArgument = Annotated[str, typer.Argument(help="The staff member's userna
 FIELDS = ("username", "id", "display_name", "role", "is_active")
 
 
-def _row(member: staff.Staff) -> dict[str, object]:
+def _row(member: Staff) -> dict[str, object]:
     return {
         "username": member.username,
         "id": member.id,
@@ -54,6 +55,9 @@ def add(
 
     Example: azctl staff add anna --role box_office --name "Anna Rossi"
     """
+    from azctl import db
+    from azctl.services import staff
+
     with db.session_scope() as session:
         member, token = staff.add_staff(session, username=username, role=role, display_name=name)
     emit_record({**_row(member), "token": token}, key="username", as_json=as_json)
@@ -67,6 +71,9 @@ def list_(as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
 
     Example: azctl staff list
     """
+    from azctl import db
+    from azctl.services import staff
+
     with db.session_scope() as session:
         rows = [_row(member) for member in staff.list_staff(session)]
     emit_list(rows, COLUMNS, as_json=as_json, as_csv=as_csv, title="Staff", fields=FIELDS)
@@ -78,9 +85,31 @@ def disable(username: UsernameArgument) -> None:
 
     Example: azctl staff disable anna
     """
+    from azctl import db
+    from azctl.services import staff
+
     with db.session_scope() as session:
         member = staff.disable_staff(session, username=username)
     say(f"Disabled {member.username}.")
+
+
+@app.command("enable")
+def enable(username: UsernameArgument) -> None:
+    """Let a disabled staff member work again; their old API token stays void.
+
+    Example: azctl staff enable anna && azctl staff token anna
+    """
+    from azctl import db
+    from azctl.services import staff
+
+    with db.session_scope() as session:
+        member = staff.enable_staff(session, username=username)
+    say(f"Enabled {member.username}.")
+    if member.api_token_hash is None:
+        stderr.print(
+            f"They have no API token: `azctl staff token {member.username}` issues one.",
+            markup=False,
+        )
 
 
 @app.command("token")
@@ -89,6 +118,9 @@ def token(username: UsernameArgument, as_json: JsonOption = False) -> None:
 
     Example: azctl staff token anna
     """
+    from azctl import db
+    from azctl.services import staff
+
     with db.session_scope() as session:
         member, raw = staff.issue_token(session, username=username)
     emit_record({"username": member.username, "token": raw}, key="username", as_json=as_json)

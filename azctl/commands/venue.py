@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from azctl import db
 from azctl.commands.output import Column, JsonOption, emit_list, emit_record
-from azctl.services import catalog
 
 app = typer.Typer(help="Venues: add, list, show, edit.", no_args_is_help=True)
 
@@ -33,6 +31,9 @@ def add(
 
     Example: azctl venue add "Teatro Studio" --city Milano --address "Via Rivoli 6"
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         venue = catalog.add_venue(
             session, name=name, city=city, address=address, slug=slug, notes=notes
@@ -46,6 +47,9 @@ def list_(as_json: JsonOption = False) -> None:
 
     Example: azctl venue list --json
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         rows = [catalog.venue_dict(venue) for venue in catalog.list_venues(session)]
     emit_list(rows, COLUMNS, as_json=as_json, title="Venues")
@@ -60,6 +64,9 @@ def show(
 
     Example: azctl venue show teatro-studio
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         venue = catalog.get_venue(session, slug=slug)
     emit_record(catalog.venue_dict(venue), key="slug", as_json=as_json)
@@ -79,6 +86,9 @@ def edit(
 
     Example: azctl venue edit teatro-studio --address "Via Rivoli 8"
     """
+    from azctl import db
+    from azctl.services import catalog
+
     with db.session_scope() as session:
         venue = catalog.edit_venue(
             session,

@@ -1,6 +1,7 @@
 """SQLModel tables only; every rule about them lives in `azctl.services`."""
 
-from azctl.models.base import MAX_ID, UTCDateTime, utcnow
+from azctl.ids import MAX_ID
+from azctl.models.base import UTCDateTime, utcnow
 from azctl.models.catalog import Performance, Show, Venue
 from azctl.models.checkins import CheckIn, CheckInSource, ScanLog
 from azctl.models.outbox import OutboxMessage, OutboxStatus

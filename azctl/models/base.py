@@ -19,11 +19,6 @@ SQLModel.metadata.naming_convention = {
 }
 
 
-# The largest id an INTEGER primary key holds on PostgreSQL: front ends refuse larger ones as
-# input rather than let the database fail on them.
-MAX_ID = 2**31 - 1
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from azctl import db, errors
 from azctl.models import CheckIn, Performance, Reservation, ReservationStatus, utcnow
 from azctl.services import validation
+from azctl.services.words import plural
 
 
 def confirmed_seats_of(performance_id: object) -> sa.ScalarSelect[int]:
@@ -141,14 +142,17 @@ def _check_fits(
 ) -> None:
     total = capacity + additional
     if manual < 0:
+        occupied = manual - (occupy or 0)
         raise errors.CapacityConflict(
-            f"cannot free {-(occupy or 0)} seats: only {manual - (occupy or 0)} are occupied"
+            f"cannot free {plural(-(occupy or 0), 'seat')}:"
+            f" only {plural(occupied, 'is', 'are')} occupied"
         )
     if manual + confirmed > total:
         free = max(0, total - confirmed - (manual - (occupy or 0)))
         if occupy:
             raise errors.CapacityConflict(
-                f"cannot occupy {occupy} more seats: only {free} are free"
+                f"cannot occupy {plural(occupy, 'more seat')}:"
+                f" only {plural(free, 'is', 'are')} free"
             )
         raise errors.CapacityConflict(
             f"{capacity} + {additional} additional seats would not hold the {confirmed} confirmed"

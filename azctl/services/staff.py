@@ -78,6 +78,17 @@ def disable_staff(session: Session, *, username: str) -> Staff:
         return member
 
 
+def enable_staff(session: Session, *, username: str) -> Staff:
+    """Let a disabled member work again. Their API token was voided when they were disabled and
+    stays void: `issue_token` gives them a new one."""
+    with db.write(session):
+        member = get_staff(session, username=username)
+        if not member.is_active:
+            member.is_active = True
+            member.updated_at = utcnow()
+        return member
+
+
 def issue_token(session: Session, *, username: str) -> tuple[Staff, str]:
     """Replace a member's API token (the old one stops working) and return the new raw one."""
     raw = tokens.new_token()

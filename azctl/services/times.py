@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from azctl import errors
 from azctl.settings import get_settings
 
-DATETIME_INPUT = "%Y-%m-%d %H:%M"
+# What staff type: a day (`2027-03-12`, `today`, `tomorrow`) and a wall-clock time, joined by a
+# space or by `T` (the form the JSON shows, so a time can be pasted back).
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+_DAY_AND_CLOCK = re.compile(r"(\S+?)(?:T|\s+)(\d{1,2}:\d{2})")
+RELATIVE_DAYS = {"today": 0, "tomorrow": 1}
 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def today(now: datetime | None = None) -> date:
+    """The theatre's calendar day at `now` (default: this moment)."""
+    return to_local(now or now_utc()).date()
 
 
 def local_to_utc(day: date, clock: time, *, field: str) -> datetime:
@@ -24,29 +35,43 @@ def local_to_utc(day: date, clock: time, *, field: str) -> datetime:
     return instant
 
 
-def parse_local_datetime(text: str, *, field: str = "at") -> datetime:
-    """`YYYY-MM-DD HH:MM` in the theatre's zone, as an aware UTC datetime."""
-    try:
-        parsed = datetime.strptime(text.strip(), DATETIME_INPUT)
-    except ValueError:
+def parse_local_datetime(text: str, *, field: str = "at", now: datetime | None = None) -> datetime:
+    """`YYYY-MM-DD HH:MM` or `YYYY-MM-DDTHH:MM` in the theatre's zone, as an aware UTC datetime.
+
+    The day may also be `today` or `tomorrow` (`tomorrow 20:30`).
+    """
+    match = _DAY_AND_CLOCK.fullmatch(text.strip())
+    if match is None or not (match[1].lower() in RELATIVE_DAYS or _DAY.fullmatch(match[1])):
+        raise errors.InvalidInput(field, f"{field}: expected YYYY-MM-DD HH:MM, got {text!r}")
+    day = parse_date(match[1], field=field, now=now)
+    return local_to_utc(day, parse_clock(match[2], field=field), field=field)
+
+
+def parse_date(text: str, *, field: str, now: datetime | None = None) -> date:
+    """`YYYY-MM-DD`, `today` or `tomorrow`; a day the calendar lacks is named as such."""
+    cleaned = text.strip().lower()
+    if cleaned in RELATIVE_DAYS:
+        return today(now) + timedelta(days=RELATIVE_DAYS[cleaned])
+    match = _DAY.fullmatch(cleaned)
+    if match is None:
         raise errors.InvalidInput(
-            field, f"{field}: expected YYYY-MM-DD HH:MM, got {text!r}"
-        ) from None
-    return local_to_utc(parsed.date(), parsed.time(), field=field)
-
-
-def parse_date(text: str, *, field: str) -> date:
+            field, f"{field}: expected YYYY-MM-DD, today or tomorrow, got {text!r}"
+        )
     try:
-        return date.fromisoformat(text.strip())
+        return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise errors.InvalidInput(field, f"{field}: expected YYYY-MM-DD, got {text!r}") from None
+        raise errors.InvalidInput(field, f"{field}: {cleaned} is not a date") from None
 
 
 def parse_clock(text: str, *, field: str) -> time:
+    """`HH:MM`, 24-hour."""
+    match = _CLOCK.fullmatch(text.strip())
+    if match is None:
+        raise errors.InvalidInput(field, f"{field}: expected HH:MM, got {text!r}")
     try:
-        return datetime.strptime(text.strip(), "%H:%M").time()
+        return time(int(match[1]), int(match[2]))
     except ValueError:
-        raise errors.InvalidInput(field, f"{field}: expected HH:MM, got {text!r}") from None
+        raise errors.InvalidInput(field, f"{field}: {text.strip()} is not a time of day") from None
 
 
 def to_local(moment: datetime) -> datetime:

@@ -21,7 +21,7 @@ VERBS = {
     "perf": {"add", "schedule", "list", "show", "capacity", "open", "close", "cancel"},
     "res": {"list", "show", "cancel", "resend", "expire"},
     "checkin": {"scan", "manual", "list", "undo"},
-    "staff": {"add", "list", "disable", "token"},
+    "staff": {"add", "list", "disable", "enable", "token"},
     "mail": {"send", "test"},
 }
 

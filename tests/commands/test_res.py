@@ -212,6 +212,13 @@ def test_cancel_a_confirmed_booking_frees_its_seats_and_mails(
     assert json_output(cli("res", "show", bookings.confirmed, "--json"))["status"] == "cancelled"
 
 
+def test_cancelling_one_seat_says_seat(cli: Cli, make_performance, confirmed):
+    ticket = confirmed(make_performance(capacity=10), 1)
+    reference = ticket.reservation.reference
+    result = succeeded(cli("res", "cancel", reference))
+    assert result.stdout == f"Cancelled {reference}: 1 seat is free again.\n"
+
+
 def test_cancel_a_pending_booking(cli: Cli, bookings: Bookings):
     succeeded(cli("res", "cancel", bookings.pending.lower()))
     assert json_output(cli("res", "show", bookings.pending, "--json"))["status"] == "cancelled"
@@ -291,7 +298,7 @@ def test_resend_refusals_change_nothing(
 def test_expire_marks_lapsed_pending_bookings(cli: Cli, bookings: Bookings, book):
     lapsed = book(bookings.performance, 1, now=times.now_utc() - timedelta(days=2))
     reference = lapsed.reservation.reference
-    assert succeeded(cli("res", "expire")).stdout == "Expired 1 pending reservations.\n"
+    assert succeeded(cli("res", "expire")).stdout == "Expired 1 pending reservation.\n"
     assert json_output(cli("res", "show", reference, "--json"))["status"] == "expired"
     assert json_output(cli("res", "show", bookings.pending, "--json"))["status"] == "pending"
     assert succeeded(cli("res", "expire")).stdout == "Expired 0 pending reservations.\n"

@@ -1,4 +1,5 @@
-"""`azctl staff add|list|disable|token`: the API token is shown once and stored only as a hash."""
+"""`azctl staff add|list|disable|enable|token`: the API token is shown once and stored only as
+a hash."""
 
 from __future__ import annotations
 
@@ -151,6 +152,28 @@ def test_disable_voids_the_token_at_once(cli: Cli, anna_token: str, engine: Engi
         assert_error(cli("staff", "token", "anna"), "staff member 'anna' is disabled")
 
 
+def test_enable_lets_a_disabled_member_work_again_with_a_new_token(
+    cli: Cli, anna_token: str, engine: Engine
+):
+    succeeded(cli("staff", "disable", "anna"))
+    result = succeeded(cli("staff", "enable", "Anna"))
+    assert (result.stdout, result.stderr) == (
+        "Enabled anna.\n",
+        "They have no API token: `azctl staff token anna` issues one.\n",
+    )
+    assert json_output(cli("staff", "list", "--json"))[0]["is_active"] is True
+    assert is_refused(engine, anna_token)  # the token voided on disabling stays void
+    issued = json_output(cli("staff", "token", "anna", "--json"))
+    assert authenticated(engine, issued["token"]) == "anna"
+
+
+def test_enabling_an_active_member_changes_nothing(cli: Cli, anna_token: str, engine: Engine):
+    with unchanged(engine):
+        result = succeeded(cli("staff", "enable", "anna"))
+    assert (result.stdout, result.stderr) == ("Enabled anna.\n", "")
+    assert authenticated(engine, anna_token) == "anna"
+
+
 def test_token_replaces_the_old_one(cli: Cli, anna_token: str, engine: Engine):
     key, fields = record(cli("staff", "token", "anna"))
     assert key == "anna"
@@ -182,6 +205,7 @@ def test_token_replaces_the_old_one(cli: Cli, anna_token: str, engine: Engine):
         ),
         (["staff", "disable", "carla"], "no staff member 'carla'"),
         (["staff", "token", "carla"], "no staff member 'carla'"),
+        (["staff", "enable", "carla"], "no staff member 'carla'"),
     ],
 )
 def test_bad_input_is_refused(

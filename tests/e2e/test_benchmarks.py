@@ -77,3 +77,22 @@ def test_a_benchmark_without_postgresql_says_so_and_exits_2() -> None:
     )
     assert run.returncode == 2
     assert "PostgreSQL" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_quick_startup_benchmark_passes_its_checks() -> None:
+    """benchmarks/startup.py needs no PostgreSQL: the demo on the embedded default, the help, a
+    listing and the door screen in a pseudo-terminal, each in a process of its own."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AZCTL_")}
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "startup.py"), "--quick"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    print(json.dumps(result))
+    assert result["benchmark"] == "startup" and result["checks_failed"] == []
+    assert {"python_pass_ms", "help_ms", "perf_list_json_ms", "door_first_paint_ms"} <= set(result)

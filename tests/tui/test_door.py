@@ -274,7 +274,7 @@ async def test_walk_in_seats_are_sold_and_given_back_within_capacity(
 
         await pilot.press("f3")
         await until(pilot, lambda: len(notes) == 2, "the refusal")
-        assert notes[1] == "error: cannot occupy 1 more seats: only 0 are free"
+        assert notes[1] == "error: cannot occupy 1 more seat: only 0 are free"
         assert bells == [1]
         assert counter(pilot.app, "walk-ins") == "1"
 
