@@ -99,17 +99,17 @@ def list_(perf: PerfOption, as_json: JsonOption = False, as_csv: CsvOption = Fal
     Example: azctl checkin list --perf 12 --csv
     """
     from azctl import db
-    from azctl.services import checkin
+    from azctl.services import checkin_lists
 
     with db.session_scope() as session:
-        rows = [row.as_dict() for row in checkin.list_check_ins(session, performance_id=perf)]
+        rows = [row.as_dict() for row in checkin_lists.list_check_ins(session, performance_id=perf)]
     emit_list(
         rows,
         COLUMNS,
         as_json=as_json,
         as_csv=as_csv,
         title="Check-ins",
-        fields=checkin.CheckInRow.FIELDS,
+        fields=checkin_lists.CheckInRow.FIELDS,
     )
 
 

@@ -6,10 +6,8 @@ and performance, never the visitor's name, email, phone or notes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -29,68 +27,11 @@ from azctl.models import (
 )
 from azctl.services import reports, times, tokens
 from azctl.services.booking.locking import lock_booking
+from azctl.services.checkin_outcome import UNDONE, ScanOutcome, ScanResult
+from azctl.services.reservations import get_reservation
 
-
-class ScanResult(StrEnum):
-    OK = "ok"
-    ALREADY_CHECKED_IN = "already_checked_in"
-    UNKNOWN_TOKEN = "unknown_token"
-    NOT_CONFIRMED = "not_confirmed"
-    WRONG_PERFORMANCE = "wrong_performance"
-    TOO_EARLY = "too_early"
-    TOO_LATE = "too_late"
-    PERFORMANCE_CANCELLED = "performance_cancelled"
-
-    @property
-    def http_status(self) -> int:
-        return _HTTP_STATUS[self]
-
-
-_HTTP_STATUS = {
-    ScanResult.OK: 201,
-    ScanResult.ALREADY_CHECKED_IN: 409,
-    ScanResult.UNKNOWN_TOKEN: 404,
-    ScanResult.NOT_CONFIRMED: 422,
-    ScanResult.WRONG_PERFORMANCE: 422,
-    ScanResult.TOO_EARLY: 422,
-    ScanResult.TOO_LATE: 422,
-    ScanResult.PERFORMANCE_CANCELLED: 422,
-}
-
-# What the ScanLog calls an undo; it is logged like a scan but is not a scan's result.
-UNDONE = "undone"
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """The door's answer: a code, one line for staff, and what may be shown about the ticket."""
-
-    result: ScanResult
-    message: str
-    reference: str | None = None
-    party_size: int | None = None
-    performance_id: int | None = None
-    performance_label: str | None = None
-    checked_in_at: datetime | None = None
-    checked_in_by: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def admitted(self) -> bool:
-        return self.result is ScanResult.OK
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "result": self.result.value,
-            "message": self.message,
-            "reference": self.reference,
-            "party_size": self.party_size,
-            "performance_id": self.performance_id,
-            "performance": self.performance_label,
-            "checked_in_at": times.iso_local(self.checked_in_at),
-            "checked_in_by": self.checked_in_by,
-            **self.details,
-        }
+# The answers are defined beside this module and named from here, where front ends look for them.
+__all__ = ["UNDONE", "ScanOutcome", "ScanResult", "manual", "refusal_by_hand", "scan", "undo"]
 
 
 def _log(
@@ -447,86 +388,3 @@ def undo(
             now=now,
         )
         return reservation
-
-
-@dataclass(frozen=True)
-class CheckInRow:
-    reference: str
-    party_size: int
-    name: str
-    checked_in_at: datetime
-    checked_in_by: str | None
-    source: str
-
-    FIELDS: ClassVar[tuple[str, ...]] = (
-        "reference",
-        "party_size",
-        "name",
-        "checked_in_at",
-        "checked_in_by",
-        "source",
-    )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "party_size": self.party_size,
-            "name": self.name,
-            "checked_in_at": times.iso_local(self.checked_in_at),
-            "checked_in_by": self.checked_in_by,
-            "source": self.source,
-        }
-
-
-def list_check_ins(session: Session, *, performance_id: int) -> list[CheckInRow]:
-    """Who has come in to a performance, in order of arrival (for staff, so with names)."""
-    _door(session, performance_id)
-    rows = session.exec(
-        select(CheckIn, Reservation, Staff.username)
-        .join(Reservation, Reservation.id == CheckIn.reservation_id)  # type: ignore[arg-type]
-        .outerjoin(Staff, Staff.id == CheckIn.staff_id)  # type: ignore[arg-type]
-        .where(CheckIn.performance_id == performance_id)
-        .order_by(col(CheckIn.checked_in_at), col(CheckIn.id))
-    )
-    return [
-        CheckInRow(
-            reference=reservation.reference,
-            party_size=reservation.party_size,
-            name=reservation.name,
-            checked_in_at=check_in.checked_in_at,
-            checked_in_by=username,
-            source=check_in.source,
-        )
-        for check_in, reservation, username in rows
-    ]
-
-
-@dataclass(frozen=True)
-class ScanRow:
-    scanned_at: datetime
-    result: str
-    source: str
-    reference: str | None
-    staff: str | None
-
-
-def recent_scans(session: Session, *, performance_id: int, limit: int = 20) -> list[ScanRow]:
-    """The door's latest attempts, newest first."""
-    rows = session.exec(
-        select(ScanLog, Reservation.reference, Staff.username)
-        .outerjoin(Reservation, Reservation.id == ScanLog.reservation_id)  # type: ignore[arg-type]
-        .outerjoin(Staff, Staff.id == ScanLog.staff_id)  # type: ignore[arg-type]
-        .where(ScanLog.performance_id == performance_id)
-        .order_by(col(ScanLog.scanned_at).desc(), col(ScanLog.id).desc())
-        .limit(limit)
-    )
-    return [
-        ScanRow(
-            scanned_at=log.scanned_at,
-            result=log.result,
-            source=log.source,
-            reference=reference,
-            staff=username,
-        )
-        for log, reference, username in rows
-    ]

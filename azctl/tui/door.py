@@ -22,9 +22,10 @@ from textual.worker import get_current_worker
 
 from azctl import errors
 from azctl.models import Staff
-from azctl.services import checkin, reports, reservations, times, walkins
+from azctl.services import checkin, checkin_lists, reports, reservations, times, walkins
 from azctl.services.capacity import SeatCounts
-from azctl.services.checkin import ScanOutcome, ScanRow
+from azctl.services.checkin import ScanOutcome
+from azctl.services.checkin_lists import ScanRow
 from azctl.services.reports import PerformanceSummary
 from azctl.services.reservations import ReservationRow
 from azctl.tui.banner import BANNER_SECONDS, ResultBanner, detail, headline
@@ -232,7 +233,7 @@ class DoorScreen(ReportsWorkerErrors):
             summary, scans = in_session(
                 lambda session: (
                     reports.performance_summary(session, performance_id=self.performance_id),
-                    checkin.recent_scans(
+                    checkin_lists.recent_scans(
                         session, performance_id=self.performance_id, limit=RECENT_SCANS_SHOWN
                     ),
                 )

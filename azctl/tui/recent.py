@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from textual.widgets import DataTable
 
 from azctl.services import times, walkins
-from azctl.services.checkin import ScanRow
+from azctl.services.checkin_lists import ScanRow
 
 # How the scan log names a source and a result, as staff say them.
 SOURCES = {"qr_scan": "scan", "manual": "by hand", walkins.SOURCE: "walk-in"}

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from azctl import db, errors
 from azctl.models import CheckIn, Reservation, ScanLog
-from azctl.services import booking, catalog, checkin, times, tokens
+from azctl.services import booking, catalog, checkin, checkin_lists, times, tokens
 from azctl.services.checkin import ScanResult
 from tests.conftest import count_rows
 from tests.services.helpers import fresh, refused, seats
@@ -527,13 +527,13 @@ def test_lists_of_check_ins_and_recent_scans(session, engine, make_performance, 
         performance_id=performance.id,
         now=start - timedelta(minutes=5),
     )
-    rows = checkin.list_check_ins(session, performance_id=performance.id)
+    rows = checkin_lists.list_check_ins(session, performance_id=performance.id)
     assert [(r.reference, r.party_size, r.checked_in_by, r.source) for r in rows] == [
         (second.reservation.reference, 2, "anna", "qr_scan"),
         (first.reservation.reference, 1, None, "manual"),
     ]
     assert rows[0].as_dict()["checked_in_at"] == times.iso_local(start - timedelta(minutes=30))
-    recent = checkin.recent_scans(session, performance_id=performance.id, limit=2)
+    recent = checkin_lists.recent_scans(session, performance_id=performance.id, limit=2)
     assert [(r.result, r.reference) for r in recent] == [
         ("unknown_token", None),
         ("ok", first.reservation.reference),

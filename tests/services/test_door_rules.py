@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from azctl import db, errors
 from azctl.models import Performance, ScanLog
-from azctl.services import booking, checkin, reservations, times, tokens, walkins
+from azctl.services import booking, checkin, checkin_lists, reservations, times, tokens, walkins
 from azctl.services.checkin import ScanResult
 from tests.services.helpers import fresh, refused
 
@@ -156,7 +156,7 @@ def test_walk_in_seats_are_sold_given_back_and_listed_with_the_scans(
     assert (sold.manually_occupied_seats, sold.available_seats) == (1, 2)
     walkins.change_walk_ins(session, performance_id=performance.id, change=-1, staff=anna)
 
-    recent = checkin.recent_scans(session, performance_id=performance.id)
+    recent = checkin_lists.recent_scans(session, performance_id=performance.id)
     assert [(row.result, row.source, row.staff, row.reference) for row in recent] == [
         (walkins.GIVEN_BACK, walkins.SOURCE, "anna", None),
         (walkins.SOLD, walkins.SOURCE, "anna", None),
