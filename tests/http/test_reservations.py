@@ -179,7 +179,12 @@ def test_booking_a_started_performance_is_refused(engine, reserve, make_performa
 
 
 @pytest.mark.parametrize(
-    ("taken", "free", "detail"), [(7, 3, "only 3 seats are free"), (10, 0, "no seats are free")]
+    ("taken", "free", "detail"),
+    [
+        (7, 3, "only 3 seats are free"),
+        (9, 1, "only 1 seat is free"),
+        (10, 0, "no seats are free"),
+    ],
 )
 def test_more_seats_than_are_free_is_refused_saying_how_many_are(
     engine, reserve, performance, confirmed, taken, free, detail

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from azctl import errors
 from azctl.models import Performance, Reservation, ReservationStatus, ReservationToken
+from azctl.services.words import plural
 
 _CLOSED_BECAUSE = {
     "cancelled": "this performance has been cancelled",
@@ -38,7 +39,8 @@ def refuse_not_enough_seats(party_size: int, free: int) -> None:
     """At booking time: turn a visitor away early (seats are held only at confirmation)."""
     if party_size > free:
         raise errors.NotEnoughSeats(
-            f"only {free} seats are free" if free else "no seats are free", available=free
+            f"only {plural(free, 'seat is', 'seats are')} free" if free else "no seats are free",
+            available=free,
         )
 
 
@@ -61,7 +63,8 @@ def refuse_unconfirmable(
 def refuse_sold_out(reservation: Reservation, free: int) -> None:
     if reservation.party_size > free:
         raise errors.SoldOut(
-            f"sorry, only {free} seats are left for {reservation.party_size};"
+            f"sorry, only {plural(free, 'seat is', 'seats are')} left"
+            f" for {reservation.party_size};"
             " the booking stays pending until it expires",
             available=free,
         )
