@@ -74,12 +74,12 @@ def _watch(interval: float) -> int | None:
     between waits: an exception thrown wherever the main thread happens to be (inside a print,
     say) could leave it half done.
     """
+    from azctl.services import outbox, sender
+
     stop = threading.Event()
     finished = threading.Event()
     held = outbox.HeldClaims()
     stops = 0
-
-    from azctl.services import sender
 
     def loop() -> None:
         try:
