@@ -28,7 +28,6 @@ from azctl.models import (
 from azctl.services import reports, times, tokens
 from azctl.services.booking.locking import lock_booking
 from azctl.services.checkin_outcome import UNDONE, ScanOutcome, ScanResult
-from azctl.services.reservations import get_reservation
 
 # The answers are defined beside this module and named from here, where front ends look for them.
 __all__ = ["UNDONE", "ScanOutcome", "ScanResult", "manual", "refusal_by_hand", "scan", "undo"]
@@ -334,7 +333,8 @@ def refusal_by_hand(
     with db.write(session):
         door = _door(session, performance_id)
         try:
-            reservation = get_reservation(session, reference=reference)
+            # Locked like a check-in: the attempt's log row refers to the reservation.
+            reservation = _lock_for_check_in(session, reference, door)
         except errors.NotFound:
             outcome = ScanOutcome(
                 ScanResult.UNKNOWN_TOKEN, f"UNKNOWN TICKET: no booking {reference}"

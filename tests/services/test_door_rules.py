@@ -75,7 +75,7 @@ def test_a_search_folds_accents_both_ways_on_both_databases(session, make_perfor
     performance = make_performance()
     book(performance, name="Françoise Çelik", email="fc@example.org")
     book(performance, name="Ayse Celik", email="ayse@example.org")
-    book(performance, name="Zoë Renée", email="zoe@exämple.org")
+    book(performance, name="Zoë Renée", email="zoe@example.org")
 
     def found(text: str) -> list[str]:
         return names(
