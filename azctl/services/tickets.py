@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-import segno
-
 from azctl.settings import get_settings
 
 
@@ -28,14 +26,20 @@ def ticket_url(token: str) -> str:
 
 def qr_png(token: str, *, scale: int = 8) -> bytes:
     """The ticket's QR code as PNG; error correction M survives a scratched phone screen."""
-    buffer = io.BytesIO()
-    segno.make(ticket_url(token), error="m").save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
+    return _qr(token, kind="png", scale=scale)
 
 
 def qr_svg(token: str, *, scale: int = 8) -> bytes:
+    return _qr(token, kind="svg", scale=scale)
+
+
+def _qr(token: str, *, kind: str, scale: int) -> bytes:
+    # Imported here: a ticket's link is needed by every booking, its picture only by the ticket
+    # page and mail, and a CLI listing should not pay for a QR library.
+    import segno
+
     buffer = io.BytesIO()
-    segno.make(ticket_url(token), error="m").save(buffer, kind="svg", scale=scale, border=4)
+    segno.make(ticket_url(token), error="m").save(buffer, kind=kind, scale=scale, border=4)
     return buffer.getvalue()
 
 
