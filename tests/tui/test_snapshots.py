@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from azctl.services import booking, times, tokens
+from azctl.services import times, tokens
+from azctl.services.booking import requests as booking_requests
 from azctl.tui.scanfield import ScanField
 from tests.tui.helpers import at_the_door, banner_text, door_app, recent_rows, scan, until
 
@@ -33,7 +34,7 @@ def fixed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(times, "now_utc", lambda: NOW)
     numbers = count(1)
     monkeypatch.setattr(
-        booking, "new_reference", lambda: f"AZ-{next(numbers):06d}".replace("0", "K")
+        booking_requests, "new_reference", lambda: f"AZ-{next(numbers):06d}".replace("0", "K")
     )
 
 
