@@ -12,8 +12,8 @@ import falcon
 
 from azctl import errors
 from azctl.http import pages
-from azctl.models import Reservation, ReservationStatus, TokenPurpose
-from azctl.services import booking, catalog, reports, reservations, tickets, times, tokens
+from azctl.models import Reservation
+from azctl.services import booking, catalog, reports, tickets, times, tokens
 
 
 def _facts(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
@@ -73,15 +73,15 @@ def _explain_used_confirmation(
     names the booking and points at that mail, and links nothing. A link spent otherwise (the
     booking was cancelled) is the plain `token_used` page.
     """
-    session = req.context.session
-    reservation = reservations.reservation_of_link(
-        session, token=token, purpose=TokenPurpose.CONFIRMATION
-    )
-    if reservation is None or reservation.status != ReservationStatus.CONFIRMED:
+    linked = booking.confirmed_by_link(req.context.session, token=token)
+    if linked is None:
         raise used
-    summary = reports.performance_summary(session, performance_id=reservation.performance_id)
     pages.render(
-        resp, "confirmed.html", status=used.status, error=used, **_facts(reservation, summary)
+        resp,
+        "confirmed.html",
+        status=used.status,
+        error=used,
+        **_facts(linked.reservation, linked.summary),
     )
 
 

@@ -17,9 +17,7 @@ from azctl.models import (
     Performance,
     Reservation,
     ReservationStatus,
-    ReservationToken,
     Show,
-    TokenPurpose,
     Venue,
 )
 from azctl.services import times, tokens
@@ -74,28 +72,6 @@ def get_reservation(session: Session, *, reference: str, lock: bool = False) -> 
     if reservation is None:
         raise errors.NotFound(f"no reservation with reference {reference!r}")
     return reservation
-
-
-def reservation_of_link(
-    session: Session, *, token: str, purpose: TokenPurpose
-) -> Reservation | None:
-    """The booking an emailed link was made for, in whatever state it is now, or None when the
-    text is no such link or one a newer mail replaced: for a page that tells a visitor what
-    became of a link that no longer works, never to act on it."""
-    canonical = tokens.parse_scanned(token)
-    if canonical is None:
-        return None
-    statement = (
-        select(Reservation)
-        .join(ReservationToken, ReservationToken.reservation_id == Reservation.id)  # type: ignore[arg-type]
-        .where(
-            ReservationToken.token_hash == tokens.hash_token(canonical),
-            ReservationToken.purpose == purpose,
-            col(ReservationToken.revoked_at).is_(None),
-        )
-        .execution_options(populate_existing=True)
-    )
-    return session.exec(statement).first()
 
 
 @dataclass(frozen=True)

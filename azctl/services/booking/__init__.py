@@ -16,6 +16,7 @@ from azctl.services.booking.links import (
     LinkedBooking,
     cancellation_preview,
     confirmation_preview,
+    confirmed_by_link,
     ticket,
 )
 from azctl.services.booking.requests import (
@@ -37,6 +38,7 @@ __all__ = [
     "cancellation_preview",
     "confirm_booking",
     "confirmation_preview",
+    "confirmed_by_link",
     "expire_pending",
     "new_reference",
     "public_performance",

@@ -57,6 +57,17 @@ def confirmation_preview(
     return linked
 
 
+def confirmed_by_link(session: Session, *, token: str) -> LinkedBooking | None:
+    """The booking a spent confirm link was made for, if it is confirmed now; else None (no such
+    link, one a newer mail replaced, or a booking that ended otherwise). For a page that tells a
+    visitor what became of their link, never to act on it."""
+    try:
+        _confirm_token, linked = _linked(session, token, TokenPurpose.CONFIRMATION)
+    except errors.InvalidToken:
+        return None
+    return linked if linked.reservation.status == ReservationStatus.CONFIRMED else None
+
+
 def cancellation_preview(
     session: Session, *, token: str, now: datetime | None = None
 ) -> LinkedBooking:
