@@ -115,26 +115,58 @@ def change_capacity(
         if value is not None:
             validation.seats(field, value)
     if occupy is not None:
-        validation.whole_number("occupy", occupy)
-        if abs(occupy) > validation.MAX_SEATS:
-            raise errors.InvalidInput("occupy", f"occupy: {occupy} is more seats than any room")
+        _check_occupy(occupy)
     with db.write(session):
         performance = db.lock_performance(session, performance_id)
-        counts = seat_counts(session, performance=performance)
-        new_capacity = counts.room_capacity if room_capacity is None else room_capacity
-        new_additional = counts.additional_seats if additional_seats is None else additional_seats
-        new_manual = counts.manually_occupied_seats
-        if manually_occupied_seats is not None:
-            new_manual = manually_occupied_seats
-        if occupy is not None:
-            new_manual += occupy
-        _check_fits(new_capacity, new_additional, new_manual, counts.confirmed_seats, occupy)
-        performance.room_capacity = new_capacity
-        performance.additional_seats = new_additional
-        performance.manually_occupied_seats = new_manual
-        performance.updated_at = utcnow()
-        session.flush()
-        return seat_counts(session, performance=performance)
+        return _set_seats(
+            session,
+            performance,
+            room_capacity=room_capacity,
+            additional_seats=additional_seats,
+            manually_occupied_seats=manually_occupied_seats,
+            occupy=occupy,
+        )
+
+
+def occupy_seats(session: Session, *, performance: Performance, occupy: int) -> SeatCounts:
+    """Move a performance's manually occupied seats by `occupy`, inside the caller's `db.write`
+    with the performance already locked: for a use case that writes more beside the seats."""
+    _check_occupy(occupy)
+    return _set_seats(session, performance, occupy=occupy)
+
+
+def _check_occupy(occupy: int) -> None:
+    validation.whole_number("occupy", occupy)
+    if abs(occupy) > validation.MAX_SEATS:
+        raise errors.InvalidInput("occupy", f"occupy: {occupy} is more seats than any room")
+
+
+def _set_seats(
+    session: Session,
+    performance: Performance,
+    *,
+    room_capacity: int | None = None,
+    additional_seats: int | None = None,
+    manually_occupied_seats: int | None = None,
+    occupy: int | None = None,
+) -> SeatCounts:
+    """The change itself, on a performance the caller has locked: refused whole if the seats
+    would not hold what is confirmed and occupied."""
+    counts = seat_counts(session, performance=performance)
+    new_capacity = counts.room_capacity if room_capacity is None else room_capacity
+    new_additional = counts.additional_seats if additional_seats is None else additional_seats
+    new_manual = counts.manually_occupied_seats
+    if manually_occupied_seats is not None:
+        new_manual = manually_occupied_seats
+    if occupy is not None:
+        new_manual += occupy
+    _check_fits(new_capacity, new_additional, new_manual, counts.confirmed_seats, occupy)
+    performance.room_capacity = new_capacity
+    performance.additional_seats = new_additional
+    performance.manually_occupied_seats = new_manual
+    performance.updated_at = utcnow()
+    session.flush()
+    return seat_counts(session, performance=performance)
 
 
 def _check_fits(
@@ -158,18 +190,3 @@ def _check_fits(
             f"{capacity} + {additional} additional seats would not hold the {confirmed} confirmed"
             f" and {manual} manually occupied seats"
         )
-
-
-def occupy_seats(session: Session, *, performance: Performance, occupy: int) -> SeatCounts:
-    """Move a performance's manually occupied seats by `occupy`, inside the caller's `db.write`
-    with the performance already locked: for a use case that writes more beside the seats."""
-    validation.whole_number("occupy", occupy)
-    counts = seat_counts(session, performance=performance)
-    manual = counts.manually_occupied_seats + occupy
-    _check_fits(
-        counts.room_capacity, counts.additional_seats, manual, counts.confirmed_seats, occupy
-    )
-    performance.manually_occupied_seats = manual
-    performance.updated_at = utcnow()
-    session.flush()
-    return seat_counts(session, performance=performance)
