@@ -123,11 +123,7 @@ def _record_expiry(session: Session, params: dict[str, str], now: datetime) -> N
     every change of a booking's state is), and commit that before the refusal is raised."""
     lock_performance_of_token(session, params)
     _token, reservation = token_row(session, params, lock=True)
-    expire(reservation, now)
-    session.commit()
-
-
-def expire(reservation: Reservation, now: datetime) -> None:
     if reservation.status == ReservationStatus.PENDING:
         reservation.status = ReservationStatus.EXPIRED
         reservation.updated_at = now
+    session.commit()
