@@ -266,3 +266,29 @@ class Race:
         assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
         self.waits = waits
         return results
+
+
+@contextmanager
+def sender_loops(count: int) -> Iterator[list[Any]]:
+    """`count` outbox sender loops (`sender.run_sender`), each in a thread of its own, stopped and
+    joined with a deadline on leaving; yields the list their round reports are added to."""
+    from azctl.services import sender
+
+    stop = threading.Event()
+    reports: list[Any] = []
+    loops = [
+        threading.Thread(
+            target=sender.run_sender,
+            kwargs={"stop": stop, "interval": 0.05, "on_report": reports.append},
+        )
+        for _ in range(count)
+    ]
+    for loop in loops:
+        loop.start()
+    try:
+        yield reports
+    finally:
+        stop.set()
+        for loop in loops:
+            loop.join(timeout=30)
+    assert not any(loop.is_alive() for loop in loops), "a sender loop did not stop"

@@ -19,7 +19,7 @@ from azctl.services import booking, mail, outbox, sender, times
 from azctl.services.outbox import SendReport
 from azctl.settings import reload_settings
 from tests.conftest import count_rows
-from tests.services.helpers import messages
+from tests.services.helpers import messages, sender_loops
 from tests.smtp_peer import SMTPPeer
 
 
@@ -124,25 +124,9 @@ def test_sender_loops_at_once_send_each_message_once(
     peer = smtp_peer()
     smtp_settings(peer)
     monkeypatch.setattr(sender, "BATCH", 3)
-    stop = threading.Event()
-    reports: list[SendReport] = []
-    loops = [
-        threading.Thread(
-            target=sender.run_sender,
-            kwargs={"stop": stop, "interval": 0.05, "on_report": reports.append},
-        )
-        for _ in range(3)
-    ]
-    for loop in loops:
-        loop.start()
-    try:
+    with sender_loops(3) as reports:
         addresses = queue_notes(session, 30)
         received = peer.wait_for(30)
-    finally:
-        stop.set()
-        for loop in loops:
-            loop.join(timeout=30)
-    assert not any(loop.is_alive() for loop in loops)
     assert_each_once(received, addresses)
     assert len(peer.messages) == 30
     assert sum(report.sent for report in reports) == 30

@@ -22,11 +22,11 @@ from sqlmodel import Session
 
 from azctl import db
 from azctl.models import OutboxMessage
-from azctl.services import mail, outbox, sender, times
+from azctl.services import mail, outbox, times
 from azctl.services.outbox import HeldClaims, Outcome, SendReport
 from azctl.settings import reload_settings
 from tests.helpers import unchanged
-from tests.services.helpers import fresh
+from tests.services.helpers import fresh, sender_loops
 
 
 @pytest.fixture
@@ -105,24 +105,8 @@ def test_two_senders_and_a_slow_server_deliver_each_message_once(
     peer = smtp_peer(delay=0.4)
     configure(smtp_url=peer.url, mail_lease="4s")
     ids = queue_notes(session, 24)
-    stop = threading.Event()
-    reports: list[SendReport] = []
-    loops = [
-        threading.Thread(
-            target=sender.run_sender,
-            kwargs={"stop": stop, "interval": 0.05, "on_report": reports.append},
-        )
-        for _ in range(2)
-    ]
-    for loop in loops:
-        loop.start()
-    try:
+    with sender_loops(2) as reports:
         wait_until(lambda: counts(engine)["sent"] == len(ids))
-    finally:
-        stop.set()
-        for loop in loops:
-            loop.join(timeout=30)
-    assert not any(loop.is_alive() for loop in loops)
     assert Counter(outbox_id(message) for message in peer.messages) == Counter(ids)
     assert counts(engine) == {"queued": 0, "sending": 0, "sent": 24, "failed": 0}
     assert sum(report.sent for report in reports) == 24
