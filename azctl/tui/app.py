@@ -91,9 +91,9 @@ class DoorApp(App[None]):
 
     def scan_at_the_door(self, text: str) -> None:
         """A burst goes to the door under any dialog; with no door open, it is dropped aloud."""
-        doors = [screen for screen in self.screen_stack if isinstance(screen, DoorScreen)]
-        if doors:
-            doors[-1].scan(text)
+        door = self.open_door_screen()
+        if door is not None:
+            door.scan(text)
         else:
             self.bell()
             self.notify(
@@ -102,11 +102,16 @@ class DoorApp(App[None]):
                 severity="warning",
             )
 
+    def open_door_screen(self) -> DoorScreen | None:
+        """The door screen under whatever dialog or search is in front, if one is open."""
+        doors = [screen for screen in self.screen_stack if isinstance(screen, DoorScreen)]
+        return doors[-1] if doors else None
+
     def on_worker_failed(self, message: WorkerFailed) -> None:
         log.error("%s failed", message.description, exc_info=message.error)
-        doors = [screen for screen in self.screen_stack if isinstance(screen, DoorScreen)]
-        if doors:
-            doors[-1].show_bug(message.description, message.error)
+        door = self.open_door_screen()
+        if door is not None:
+            door.show_bug(message.description, message.error)
         self.notify(
             f"{message.description}: {type(message.error).__name__}: {message.error}",
             title="something went wrong",
