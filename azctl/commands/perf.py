@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -149,10 +149,10 @@ def schedule(
     last_day = times.parse_date(last, field="--to")
     weekdays = catalog.parse_weekdays(days)
     clock = times.parse_clock(at, field="--time")
+    run = catalog.run_days(first_day=first_day, last_day=last_day, weekdays=weekdays)
     if not past:
-        first_start = _first_start(first_day, last_day, weekdays, clock)
-        if first_start is not None:
-            _refuse_past(first_start, option="--from", verb="schedule")
+        first_start = times.local_to_utc(run[0], clock, field="--time")
+        _refuse_past(first_start, option="--from", verb="schedule")
     with db.session_scope() as session:
         created = catalog.schedule_performances(
             session,
@@ -177,23 +177,8 @@ def schedule(
         ]
     emit_list(rows, COLUMNS, as_json=as_json, title="Scheduled performances")
     if skip_existing:
-        kept = len(catalog.run_days(first_day=first_day, last_day=last_day, weekdays=weekdays))
-        kept -= len(created)
+        kept = len(run) - len(created)
         stderr.print(f"Added {len(created)}; {kept} already scheduled.", markup=False)
-
-
-def _first_start(
-    first_day: date, last_day: date, weekdays: set[int], clock: time
-) -> datetime | None:
-    """When the run's first performance would start (None: no day in the range is chosen)."""
-    from azctl.services import times
-
-    day = first_day
-    while day <= last_day:
-        if day.weekday() in weekdays:
-            return times.local_to_utc(day, clock, field="--time")
-        day += timedelta(days=1)
-    return None
 
 
 def _refuse_past(starts_at: datetime, *, option: str, verb: str) -> None:
