@@ -24,6 +24,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PLAIN_LIMIT = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+_LOCALE_DIR = Path(__file__).parent / "locale"
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -65,6 +67,17 @@ class Settings(BaseSettings):
     # How long a mail sender's claim on one message lasts; a sender that dies holding one
     # leaves it for another sender after this long. The SMTP transport is given half of it.
     mail_lease: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(seconds=1))
+    # The visitor's languages, the first the default (DESIGN §11); each needs a catalog in
+    # azctl/locale (English, the templates' own language, needs none).
+    languages: str = "it,en"
+    # Who the pages and mails say they are from, and where the theatre's own pages are.
+    theatre_name: str = Field(default="Box office", min_length=1, max_length=200)
+    theatre_url: str | None = None
+    privacy_url: str | None = None
+    # Sites that may show the pages in a frame (CSP frame-ancestors), space- or comma-separated.
+    embed_origins: str = ""
+    # A performance with fewer free seats than this is shown as "few left" on the pages.
+    few_seats: int = Field(default=10, ge=0)
 
     @field_validator(
         "confirm_ttl", "checkin_opens_before", "checkin_closes_after", "mail_lease", mode="before"
@@ -131,6 +144,44 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("use a limit like 30/minute or 5/second, or off") from None
         return value
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: str) -> str:
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        if not codes:
+            raise ValueError("name at least one language, e.g. it,en")
+        for code in codes:
+            if not _LANGUAGE.fullmatch(code):
+                raise ValueError(f"{code!r} is not a language code like it or en")
+            if code != "en" and not (_LOCALE_DIR / code / "LC_MESSAGES" / "messages.mo").is_file():
+                raise ValueError(f"there is no {code} catalog in azctl/locale")
+        return ",".join(dict.fromkeys(codes))
+
+    @field_validator("theatre_url", "privacy_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("use a web address, https://...")
+        return value.strip()
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        origins = value.replace(",", " ").split()
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in "/":
+                raise ValueError(f"{origin!r} is not an origin like https://www.example.org")
+        return " ".join(origin.rstrip("/") for origin in origins)
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        """The visitor's languages, the default first."""
+        return tuple(self.languages.split(","))
 
     @field_validator("trusted_proxies")
     @classmethod

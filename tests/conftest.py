@@ -38,6 +38,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("AZCTL_TIMEZONE", "Europe/Rome")
     # Tests read back at once what they just wrote; tests/http/test_cache.py turns it back on.
     monkeypatch.setenv("AZCTL_PUBLIC_CACHE_SECONDS", "0")
+    # The theatre's default is Italian (it,en); tests written in English read English unless they
+    # ask for Italian, and the language tests set what they need.
+    monkeypatch.setenv("AZCTL_LANGUAGES", "en,it")
     reload_settings()
     yield data_dir
     db.dispose_engines()

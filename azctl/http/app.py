@@ -32,7 +32,8 @@ def create_app(
         ) from None
     app = falcon.App(
         middleware=[
-            middleware.SecurityHeaders(),
+            middleware.SecurityHeaders(settings),
+            middleware.Language(),
             middleware.DatabaseSession(engine),
             middleware.RateLimits(limiter),
             middleware.StaffAuthentication(),

@@ -36,6 +36,7 @@ class ConfirmPage:
             _explain_used_confirmation(req, resp, token, used)
             return
         pages.render(
+            req,
             resp,
             "confirm.html",
             action=req.path,
@@ -77,6 +78,7 @@ def _explain_used_confirmation(
     if linked is None:
         raise used
     pages.render(
+        req,
         resp,
         "confirmed.html",
         status=used.status,
@@ -92,6 +94,7 @@ class CancelPage:
     def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
         linked = booking.cancellation_preview(req.context.session, token=token)
         pages.render(
+            req,
             resp,
             "cancel.html",
             action=req.path,
@@ -104,7 +107,7 @@ class CancelPage:
         reservation = booking.cancel_by_token(session, token=token)
         summary = reports.performance_summary(session, performance_id=reservation.performance_id)
         facts = _facts(reservation, summary)
-        pages.render(resp, "cancel.html", action=req.path, cancelled=True, **facts)
+        pages.render(req, resp, "cancel.html", action=req.path, cancelled=True, **facts)
 
 
 class TicketPage:
@@ -127,6 +130,7 @@ class TicketPage:
             resp.data = tickets.qr_svg(token, scale=10)
             return
         pages.render(
+            req,
             resp,
             "ticket.html",
             qr_png=f"{req.path}.png",

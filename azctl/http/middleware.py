@@ -10,14 +10,13 @@ from sqlalchemy.engine import Engine
 
 from azctl import db
 from azctl.http import problems
-from azctl.http.pages import CONTENT_SECURITY_POLICY
+from azctl.http import pages
 from azctl.http.ratelimit import RateLimiter
-from azctl.services import staff
+from azctl.services import i18n, staff
+from azctl.settings import Settings
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
     # Links carry tokens in their path: never leak them to another site, never keep them in caches.
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -54,6 +53,16 @@ class DatabaseSession:
 
 
 class SecurityHeaders:
+    """The same headers on every answer; a page may be framed only by AZCTL_EMBED_ORIGINS."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.headers = {
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": pages.content_security_policy(settings),
+        }
+        if not settings.embed_origins:
+            self.headers["X-Frame-Options"] = "DENY"  # for browsers older than frame-ancestors
+
     def process_request(self, req: falcon.Request, _resp: falcon.Response) -> None:
         req.context.html_page = False
 
@@ -66,10 +75,38 @@ class SecurityHeaders:
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, _resource: Any, _succeeded: bool
     ) -> None:
-        resp.set_headers(SECURITY_HEADERS)
+        resp.set_headers(self.headers)
         for key in _LOGGED_TARGETS:
             if isinstance(req.env.get(key), str):
                 req.env[key] = problems.loggable_path(req.env[key])
+
+
+class Language:
+    """Chooses the language of a visitor's page (DESIGN §11): `?lang=`, the cookie,
+    `Accept-Language`, the default. A `?lang=` the theatre offers is kept in the cookie."""
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, _params: dict[str, Any]
+    ) -> None:
+        if not getattr(resource, "html_pages", False):
+            return
+        asked = i18n.known(req.get_param("lang"))
+        req.context.language = i18n.choose(
+            query=asked,
+            cookie=req.cookies.get(pages.LANGUAGE_COOKIE),
+            accept_language=req.get_header("Accept-Language"),
+        )
+        resp.append_header("Vary", "Accept-Language, Cookie")
+        if asked:
+            resp.set_cookie(
+                pages.LANGUAGE_COOKIE,
+                asked,
+                max_age=365 * 86400,
+                path="/",
+                secure=req.scheme == "https",
+                http_only=True,
+                same_site="Lax",
+            )
 
 
 class RateLimits:

@@ -1,56 +1,128 @@
-"""The few HTML pages a visitor's email link lands on, rendered with Jinja2 (autoescape on).
+"""The visitor's HTML pages, rendered with Jinja2 (autoescape on) in the visitor's language.
 
-The stylesheet is inline and allowed by its hash in the Content-Security-Policy, so the pages
-need no static route and run no script at all.
+The stylesheet is inline and allowed by its hash in the Content-Security-Policy, so a page loads
+in one round trip (plus a poster), needs no static route and runs no script at all.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 from http import HTTPStatus
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlencode
 
 import falcon
 import jinja2
 
 from azctl import errors
+from azctl.services import i18n
+from azctl.services.i18n import N_
+from azctl.settings import Settings, get_settings
 
-_environment = jinja2.Environment(
-    loader=jinja2.PackageLoader("azctl.http", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 STYLESHEET = (files("azctl.http") / "templates" / "page.css").read_text()
 _style_hash = base64.b64encode(hashlib.sha256(STYLESHEET.encode()).digest()).decode()
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; img-src 'self'; "
-    f"style-src 'sha256-{_style_hash}'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
+LANGUAGE_COOKIE = "azctl_lang"
+# Each language's name in itself, for the switch (a visitor looks for their own language).
+LANGUAGE_NAMES = {"it": "Italiano", "en": "English", "de": "Deutsch", "fr": "Français"}
+
+
+def content_security_policy(settings: Settings) -> str:
+    """No script at all; the inline stylesheet by its hash; posters from here or over https;
+    framed only by the theatre's own sites (AZCTL_EMBED_ORIGINS)."""
+    ancestors = settings.embed_origins or "'none'"
+    return (
+        "default-src 'none'; img-src 'self' https:; "
+        f"style-src 'sha256-{_style_hash}'; "
+        f"form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
+    )
+
 
 # What a visitor reads when a link cannot do what it promised: a heading per domain code.
 _HEADINGS = {
-    "invalid_token": "This link is not valid",
-    "token_used": "This link has already been used",
-    "token_expired": "This link has expired",
-    "sold_out": "Sorry, sold out",
-    "booking_closed": "Booking is closed",
-    "rate_limited": "Too many tries",
-    "invalid_state": "This link can no longer be used",
-    "unavailable": "Please try again in a moment",
+    "invalid_token": N_("This link is not valid"),
+    "token_used": N_("This link has already been used"),
+    "token_expired": N_("This link has expired"),
+    "sold_out": N_("Sorry, sold out"),
+    "booking_closed": N_("Booking is closed"),
+    "not_enough_seats": N_("Not enough seats"),
+    "not_found": N_("We could not find this page"),
+    "rate_limited": N_("Too many tries"),
+    "invalid_state": N_("This link can no longer be used"),
+    "unavailable": N_("Please try again in a moment"),
+    "forbidden": N_("This form has expired"),
+    "internal_error": N_("Something went wrong"),
 }
 
 
-def render(resp: falcon.Response, template: str, *, status: int = 200, **context: Any) -> None:
+@lru_cache(maxsize=8)
+def _environment(language: str) -> jinja2.Environment:
+    return i18n.environment(
+        jinja2.PackageLoader("azctl.http", "templates"),
+        language,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def language_of(req: falcon.Request) -> str:
+    """The language this page is written in (chosen by the `Language` middleware)."""
+    return req.context.get("language") or i18n.default_language()
+
+
+def gettext(req: falcon.Request, message: str) -> str:
+    return i18n.gettext(language_of(req))(message)
+
+
+def _switch(req: falcon.Request, language: str) -> list[dict[str, str]]:
+    """A link per other language: this page again, with `?lang=`."""
+    params = {key: value for key, value in req.params.items() if key != "lang"}
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES.get(code, code),
+            "href": f"{req.path}?{urlencode({**params, 'lang': code})}",
+        }
+        for code in i18n.languages()
+        if code != language
+    ]
+
+
+def render(
+    req: falcon.Request,
+    resp: falcon.Response,
+    template: str,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> None:
+    """The page `template` in the visitor's language, with the theatre's name and the switch."""
+    settings = get_settings()
+    language = language_of(req)
     resp.status = status
     resp.content_type = falcon.MEDIA_HTML
-    resp.text = _environment.get_template(template).render(stylesheet=STYLESHEET, **context)
+    resp.set_header("Content-Language", language)
+    resp.text = (
+        _environment(language)
+        .get_template(template)
+        .render(
+            stylesheet=STYLESHEET,
+            theatre={
+                "name": settings.theatre_name,
+                "url": settings.theatre_url,
+                "privacy_url": settings.privacy_url,
+            },
+            switch=_switch(req, language),
+            **context,
+        )
+    )
 
 
-def render_problem(resp: falcon.Response, error: errors.AzctlError) -> None:
-    heading = _HEADINGS.get(error.code) or HTTPStatus(error.status).phrase
-    render(resp, "problem.html", status=error.status, heading=heading, error=error)
+def render_problem(req: falcon.Request, resp: falcon.Response, error: errors.AzctlError) -> None:
+    heading = _HEADINGS.get(error.code)
+    title = gettext(req, heading) if heading else HTTPStatus(error.status).phrase
+    render(req, resp, "problem.html", status=error.status, heading=title, error=error)

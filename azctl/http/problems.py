@@ -91,7 +91,7 @@ def _answer(req: falcon.Request, resp: falcon.Response, error: errors.AzctlError
     if isinstance(error, errors.Unauthorized):
         resp.set_header("WWW-Authenticate", 'Bearer realm="azctl"')
     if req.context.get("html_page"):
-        pages.render_problem(resp, error)
+        pages.render_problem(req, resp, error)
         return
     write_problem(resp, error.status, error.code, error.message, **error.details)
 

@@ -27,6 +27,12 @@ class Show(SQLModel, table=True):
     title: str = Field(max_length=200)
     summary: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=10000)
+    # The poster: either an image stored here (so every host behind the proxy serves it, at a URL
+    # named by its hash) or an https URL of an image elsewhere; never both.
+    poster_image: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    poster_type: str | None = Field(default=None, max_length=32)
+    poster_hash: str | None = Field(default=None, max_length=64)
+    poster_url: str | None = Field(default=None, max_length=2000)
     is_published: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

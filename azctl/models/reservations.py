@@ -48,6 +48,9 @@ class Reservation(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=40)
     party_size: int
     notes: str | None = Field(default=None, max_length=1000)
+    # The language the visitor booked in (`it`, `en`): every later mail for it is written in it.
+    # None for bookings made before languages were kept, and by staff: the theatre's first one.
+    language: str | None = Field(default=None, max_length=16)
     # When a pending reservation lapses: its confirmation link's expiry.
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
