@@ -37,6 +37,14 @@ class Show(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
+    @property
+    def poster_src(self) -> str | None:
+        """Where a page finds the poster: the stored image at a URL named by its content hash
+        (so it can be cached for a year), or the https URL it was given as."""
+        if self.poster_hash:
+            return f"/posters/{self.poster_hash}"
+        return self.poster_url
+
 
 class Performance(SQLModel, table=True):
     """One show at one venue at one time; its row is the lock that confirmations queue on."""

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from azctl import db, errors
 from azctl.models import Reservation
-from azctl.services import reports, times, tokens, validation
+from azctl.services import i18n, reports, times, tokens, validation
 from azctl.services.booking import mails, rules
 from azctl.services.reservations import REFERENCE_PREFIX
 from azctl.settings import get_settings
@@ -55,12 +55,14 @@ def submit_booking(
     party_size: int,
     phone: str | None = None,
     notes: str | None = None,
+    language: str | None = None,
     now: datetime | None = None,
 ) -> SubmittedBooking:
     """A visitor asks for seats: a pending reservation, its tokens and the mail, or a refusal.
 
     Seats are checked here only to turn visitors away early; they are held at confirmation. A new
-    reservation is seen by no one until commit, so it needs no performance lock.
+    reservation is seen by no one until commit, so it needs no performance lock. `language` is
+    the visitor's (one the theatre offers, else its default): every mail of the booking uses it.
     """
     now = now or times.now_utc()
     name = validation.required_text("name", name, max_length=200)
@@ -80,6 +82,7 @@ def submit_booking(
             phone=phone,
             party_size=party_size,
             notes=notes,
+            language=i18n.for_reservation(language),
         )
         session.add(reservation)
         session.flush()
