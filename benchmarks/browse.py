@@ -1,15 +1,19 @@
-"""Visitors browsing: requests per second of the public listing and of one performance's seats.
+"""Visitors browsing: requests per second of the public listing, one performance's seats, and the
+visitor's season and show pages.
 
 A season of 8 published shows with 6 performances each (one unpublished show beside them), some
 seats confirmed, behind a real `azctl serve` on 127.0.0.1; 16 clients send `GET /api/shows`, then
-`GET /api/performances/{id}` over every performance, as fast as they are answered. The yardstick
-is a bare Falcon app answering one constant JSON, the very bytes of our listing, served by
-gunicorn with the same options: the same bytes travel, so the ratio is the app's own cost.
+`GET /api/performances/{id}` over every performance, then the season page `GET /`, then
+`GET /shows/{slug}` over every show, as fast as they are answered. The yardstick is a bare Falcon
+app answering one constant body, the very bytes of our listing (and, for the pages, of our season
+page), served by gunicorn with the same options: the same bytes travel, so the ratio is the app's
+own cost.
 
     python benchmarks/browse.py --database-url postgresql+psycopg://USER@HOST/DB [--quick]
 
-Checks: the listing holds exactly the published shows; every performance answer shows the seats
-the database has left; every answer under load is 200 and the same as before the load.
+Checks: the listing and the season page hold exactly the published shows; every performance
+answer shows the seats the database has left; every show page names its show; every answer under
+load is 200 and the same as before the load.
 """
 
 from __future__ import annotations
@@ -97,6 +101,22 @@ def hammer(server: harness.Server, paths: list[str], clients: int) -> tuple[floa
     return len(paths) / harness.together([client] * clients), wrong
 
 
+def check_pages(server: harness.Server) -> list[str]:
+    """The season page names every published show and not the unpublished one; each show's page
+    names its show."""
+    wrong = []
+    season_page = server.request("GET", "/")
+    for number in range(SHOWS):
+        if f"Show {number}".encode() not in season_page.body:
+            wrong.append(f"/: Show {number} is missing")
+        page = server.request("GET", f"/shows/show-{number}")
+        if page.status != 200 or f"Show {number}".encode() not in page.body:
+            wrong.append(f"/shows/show-{number}: {page.status}")
+    if season_page.status != 200 or b"Prova generale" in season_page.body:
+        wrong.append(f"/: {season_page.status}, or it lists the unpublished show")
+    return wrong
+
+
 def check_answers(server: harness.Server, left: dict[int, int]) -> list[str]:
     """The listing holds exactly the published shows, and every performance the seats left."""
     wrong = []
@@ -115,6 +135,19 @@ def check_answers(server: harness.Server, left: dict[int, int]) -> list[str]:
     return wrong
 
 
+def bare_rate(
+    body: bytes, suffix: str, paths: list[str], workers: int, clients: int
+) -> tuple[float, list[str]]:
+    """The yardstick's rate over `paths`: the bare app answering `body` to each of them."""
+    with tempfile.NamedTemporaryFile(suffix=suffix) as constant:
+        constant.write(body)
+        constant.flush()
+        bare = [sys.executable, str(Path(__file__).with_name("bare_app.py")), "--body"]
+        with harness.serving([*bare, constant.name, "--workers", str(workers)]) as server:
+            hammer(server, paths[:clients], clients)  # its first answers, as ours had
+            return hammer(server, paths, clients)
+
+
 def main() -> int:
     arguments = harness.arguments(__doc__.splitlines()[0])
     size = QUICK if arguments.quick else FULL
@@ -125,22 +158,23 @@ def main() -> int:
         db.dispose_engines()
         ids = sorted(left)
         with harness.serving(workers=arguments.workers) as server:
-            wrong = check_answers(server, left)
+            wrong = check_answers(server, left) + check_pages(server)
             body = server.request("GET", "/api/shows").body
+            season_page = server.request("GET", "/").body
             rps_shows, wrong_shows = hammer(server, listing, clients)
             paths = [f"/api/performances/{ids[n % len(ids)]}" for n in range(count)]
             rps_performance, wrong_performance = hammer(server, paths, clients)
+            rps_season, wrong_season = hammer(server, ["/"] * count, clients)
+            show_pages = [f"/shows/show-{n % SHOWS}" for n in range(count)]
+            rps_show_page, wrong_show_page = hammer(server, show_pages, clients)
             rss = server.worker_peak_rss_mb()
 
-    with tempfile.NamedTemporaryFile(suffix=".json") as constant:
-        constant.write(body)
-        constant.flush()
-        bare = [sys.executable, str(Path(__file__).with_name("bare_app.py")), "--body"]
-        with harness.serving([*bare, constant.name, "--workers", str(arguments.workers)]) as server:
-            hammer(server, listing[:clients], clients)  # its first answers, as ours had
-            baseline_rps, wrong_bare = hammer(server, listing, clients)
-
-    for line in (wrong + wrong_shows + wrong_performance + wrong_bare)[:5]:
+    baseline_rps, wrong_bare = bare_rate(body, ".json", listing, arguments.workers, clients)
+    baseline_page_rps, wrong_bare_page = bare_rate(
+        season_page, ".html", ["/"] * count, arguments.workers, clients
+    )
+    wrong_pages = wrong_season + wrong_show_page
+    for line in (wrong + wrong_shows + wrong_performance + wrong_pages + wrong_bare)[:5]:
         print(line, file=sys.stderr)
     figures = {
         "database": "postgresql",
@@ -154,12 +188,18 @@ def main() -> int:
         "rps_performance": round(rps_performance, 1),
         "baseline_rps": round(baseline_rps, 1),
         "ratio": round(min(rps_shows, rps_performance) / baseline_rps, 2),
+        "season_page_bytes": len(season_page),
+        "rps_season_page": round(rps_season, 1),
+        "rps_show_page": round(rps_show_page, 1),
+        "baseline_page_rps": round(baseline_page_rps, 1),
+        "page_ratio": round(min(rps_season, rps_show_page) / baseline_page_rps, 2),
         "worker_peak_rss_mb": rss,
     }
     checks = {
         "the listing and every performance answer the database's seats": not wrong,
         "answers stayed the same under load": not wrong_shows and not wrong_performance,
-        "the bare app answered": not wrong_bare,
+        "pages stayed the same under load": not wrong_pages,
+        "the bare app answered": not wrong_bare and not wrong_bare_page,
     }
     return harness.report("browse", figures, checks)
 

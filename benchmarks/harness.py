@@ -206,7 +206,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                self.process.wait(timeout=15)  # SIGKILL cannot be refused: this returns
 
 
 @contextmanager
