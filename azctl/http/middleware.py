@@ -9,8 +9,7 @@ import falcon
 from sqlalchemy.engine import Engine
 
 from azctl import db
-from azctl.http import problems
-from azctl.http import pages
+from azctl.http import pages, problems
 from azctl.http.ratelimit import RateLimiter
 from azctl.services import i18n, staff
 from azctl.settings import Settings

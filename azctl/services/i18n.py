@@ -26,10 +26,12 @@ DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 # Babel's `en` writes dates the American way; the theatre's English readers are in Europe.
 _BABEL_LOCALES = {"en": "en_GB"}
-_ACCEPT_PART = re.compile(r"\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?")
+_ACCEPT_PART = re.compile(
+    r"\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?"
+)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the name pybabel looks for
+def N_(message: str) -> str:  # the name pybabel looks for
     """Marks a string for the catalogs where it is defined; it is translated where it is shown."""
     return message
 
@@ -141,6 +143,8 @@ def environment(loader: jinja2.BaseLoader, language: str, **options: Any) -> jin
     environment and a worker's threads must not switch it under one another.
     """
     env = jinja2.Environment(loader=loader, extensions=["jinja2.ext.i18n"], **options)
+    # Templates write {% trans %} blocks over several lines; babel.cfg extracts them trimmed.
+    env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["language"] = language
     env.filters["when"] = lambda moment: format_when(moment, language)
