@@ -1,4 +1,5 @@
-"""Turning outbox rows into email, and the two ways of delivering it: files or SMTP."""
+"""Turning outbox rows into email in the booking's language, and the two ways of delivering it:
+files or SMTP."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import ssl
 import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -16,18 +18,11 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 
 from azctl.models import OutboxMessage
-from azctl.services import outbox, tickets, times
+from azctl.services import i18n, outbox, tickets, times
 from azctl.services.outbox import Transport
 from azctl.settings import get_settings
 
-_templates = jinja2.Environment(
-    loader=jinja2.PackageLoader("azctl.services", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_LOADER = jinja2.PackageLoader("azctl.services", "templates")
 _LINKS = (
     ("confirm_token", "confirm_url", tickets.confirm_url),
     ("cancel_token", "cancel_url", tickets.cancel_url),
@@ -35,12 +30,62 @@ _LINKS = (
 )
 
 
-def _template_context(message: OutboxMessage) -> dict[str, Any]:
-    """The row's context, the links made from its raw tokens, and the subject (the page title)."""
-    context: dict[str, Any] = {**message.context, "subject": message.subject}
+@lru_cache(maxsize=16)
+def templates(language: str) -> jinja2.Environment:
+    """The mail templates written in `language`: one environment per language, made once.
+
+    `{% trans %}` blocks are trimmed as `pybabel extract` trims them (babel.cfg), so a block
+    laid over several lines finds its catalog entry.
+    """
+    env = i18n.environment(
+        _LOADER,
+        language,
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    return env
+
+
+def language_of(message: OutboxMessage) -> str:
+    """The language a row is written in: the one its context names (the booking's, at queue
+    time), else, for rows queued before mails knew languages, the theatre's default."""
+    return i18n.for_reservation(message.context.get("language"))
+
+
+def _theatre() -> dict[str, str | None]:
+    settings = get_settings()
+    return {
+        "name": settings.theatre_name,
+        "url": settings.theatre_url,
+        "privacy_url": settings.privacy_url,
+    }
+
+
+def _template_context(message: OutboxMessage, language: str) -> dict[str, Any]:
+    """The row's context, the links made from its raw tokens, the subject (the page title), the
+    theatre, and its times written in `language`.
+
+    Times are ISO values in the context (`starts_at`, `confirm_by_at`); a row queued before they
+    were keeps the `confirm_by` it was queued with.
+    """
+    context: dict[str, Any] = {
+        **message.context,
+        "subject": message.subject,
+        "language": language,
+        "theatre": _theatre(),
+    }
     for token_key, url_key, url in _LINKS:
         if message.context.get(token_key):
             context[url_key] = url(str(message.context[token_key]))
+    for iso_key, shown_key in (("starts_at", "when"), ("confirm_by_at", "confirm_by")):
+        if message.context.get(iso_key):
+            context[shown_key] = i18n.format_when(
+                times.parse_iso(str(message.context[iso_key])), language
+            )
     return context
 
 
@@ -50,7 +95,8 @@ def _sender_domain() -> str | None:
 
 
 def render(message: OutboxMessage) -> EmailMessage:
-    """The email for an outbox row, built at send time from the row's context.
+    """The email for an outbox row, built at send time from the row's context, in the language
+    the context names (the booking's).
 
     A text part and an HTML part (multipart/alternative) from the templates `<kind>.txt` and
     `<kind>.html`; the ticket mail's HTML shows the QR code inline (multipart/related, by
@@ -67,11 +113,11 @@ def render(message: OutboxMessage) -> EmailMessage:
     created = f"{message.created_at:%Y%m%d%H%M%S%f}"
     email["Message-ID"] = f"<azctl.{message.id}.{created}@{domain or 'localhost'}>"
     qr_cid = make_msgid(idstring="qr", domain=domain)
-    context = {**_template_context(message), "qr_cid": qr_cid.strip("<>")}
-    email.set_content(_templates.get_template(f"{message.kind}.txt").render(context))
-    email.add_alternative(
-        _templates.get_template(f"{message.kind}.html").render(context), subtype="html"
-    )
+    language = language_of(message)
+    env = templates(language)
+    context = {**_template_context(message, language), "qr_cid": qr_cid.strip("<>")}
+    email.set_content(env.get_template(f"{message.kind}.txt").render(context))
+    email.add_alternative(env.get_template(f"{message.kind}.html").render(context), subtype="html")
     if message.kind == "ticket":
         _add_ticket(email, context, qr_cid=qr_cid)
     return email
@@ -96,11 +142,18 @@ def _add_ticket(email: EmailMessage, context: dict[str, Any], *, qr_cid: str) ->
             location=str(context["venue_name"]),
             starts_at=times.parse_iso(str(context["starts_at"])),
             url=context["ticket_url"],
+            organizer=_organizer(),
         ),
         maintype="text",
         subtype="calendar",
         filename="performance.ics",
     )
+
+
+def _organizer() -> tuple[str, str] | None:
+    """The theatre as the calendar event's organizer: its name and the sender's address."""
+    address = parseaddr(get_settings().mail_from)[1]
+    return (get_settings().theatre_name, address) if "@" in address else None
 
 
 class FileTransport:

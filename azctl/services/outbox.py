@@ -25,7 +25,8 @@ from sqlmodel import Session, col, select
 
 from azctl import db, errors
 from azctl.models import OutboxMessage, OutboxStatus
-from azctl.services import times, validation
+from azctl.services import i18n, times, validation
+from azctl.services.i18n import N_
 from azctl.settings import get_settings
 
 MAX_ATTEMPTS = 12
@@ -367,9 +368,18 @@ def outbox_counts(session: Session) -> dict[str, int]:
 
 
 def queue_test_message(session: Session, *, to_address: str) -> OutboxMessage:
-    """A message that proves the mail path end to end (`azctl mail test`)."""
+    """A message that proves the mail path end to end (`azctl mail test`).
+
+    Written in the theatre's default language, with the footer every visitor's mail carries, so
+    staff see the mail as visitors will.
+    """
     address = validation.email(to_address, field="address")
+    language = i18n.default_language()
     with db.write(session):
         return queue_message(
-            session, kind="test", to_address=address, subject="azctl test message", context={}
+            session,
+            kind="test",
+            to_address=address,
+            subject=i18n.gettext(language)(N_("azctl test message")),
+            context={"language": language},
         )

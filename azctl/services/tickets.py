@@ -47,10 +47,33 @@ def _ics_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
+def _ics_param(value: str) -> str:
+    """A parameter value (`CN=`), quoted; RFC 5545 allows no DQUOTE or control character in it."""
+    return '"' + "".join(c for c in value if c != '"' and c.isprintable()) + '"'
+
+
 def ics_event(
-    *, uid: str, title: str, location: str, starts_at: datetime, url: str, hours: float = 2
+    *,
+    uid: str,
+    title: str,
+    location: str,
+    starts_at: datetime,
+    url: str,
+    hours: float = 2,
+    organizer: tuple[str, str] | None = None,
 ) -> bytes:
-    """A one-event iCalendar file (RFC 5545) for the visitor's calendar."""
+    """A one-event iCalendar file (RFC 5545) for the visitor's calendar.
+
+    `organizer` (the theatre's name and mail address) names who holds the event, so the
+    calendar shows the theatre beside the show; its name is the description too.
+    """
+    extra = []
+    if organizer is not None:
+        name, address = organizer
+        extra = [
+            f"DESCRIPTION:{_ics_text(name)}",
+            f"ORGANIZER;CN={_ics_param(name)}:mailto:{address}",
+        ]
     stamp = "%Y%m%dT%H%M%SZ"
     start = starts_at.astimezone(UTC)
     lines = [
@@ -66,6 +89,7 @@ def ics_event(
         f"SUMMARY:{_ics_text(title)}",
         f"LOCATION:{_ics_text(location)}",
         f"URL:{url}",
+        *extra,
         "END:VEVENT",
         "END:VCALENDAR",
     ]

@@ -117,8 +117,9 @@ def test_every_kind_has_a_text_and_an_html_part(session, engine, make_performanc
         "test",
         "ticket",
     ]
-    assert (
-        kinds["test"][0] == "This is a test message from azctl. If you can read it, mail works.\n"
+    # The test mail signs with the theatre's name, as every mail does.
+    assert kinds["test"][0] == (
+        "This is a test message from azctl. If you can read it, mail works.\n\n-- \nBox office\n"
     )
     assert "mail works" in kinds["test"][1]
     text, html = kinds["performance_cancelled"]

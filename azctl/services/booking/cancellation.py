@@ -31,27 +31,19 @@ def _mark_cancelled(
     now: datetime,
     *,
     kind: str,
-    subject: str,
 ) -> None:
-    """Cancel and tell the visitor."""
+    """Cancel and tell the visitor, in the language they booked in."""
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.updated_at = now
-    mails.queue_notice(session, reservation, summary, kind=kind, subject=subject)
+    mails.queue_notice(session, reservation, summary, kind=kind)
 
 
 def _cancel(
     session: Session, reservation: Reservation, summary: reports.PerformanceSummary, now: datetime
 ) -> None:
     rules.refuse_cancel(reservation, checked_in=is_checked_in(session, reservation))
-    _mark_cancelled(
-        session,
-        reservation,
-        summary,
-        now,
-        kind="cancelled",
-        subject=f"Booking {reservation.reference} cancelled: {summary.show.title}",
-    )
+    _mark_cancelled(session, reservation, summary, now, kind="cancelled")
 
 
 def cancel_by_token(session: Session, *, token: str, now: datetime | None = None) -> Reservation:
@@ -106,14 +98,7 @@ def cancel_performance(
             )
         )
         for reservation in open_bookings:
-            _mark_cancelled(
-                session,
-                reservation,
-                summary,
-                now,
-                kind="performance_cancelled",
-                subject=f"Cancelled: {summary.label}",
-            )
+            _mark_cancelled(session, reservation, summary, now, kind="performance_cancelled")
         performance.cancelled_at = now
         performance.is_booking_enabled = False
         performance.updated_at = now

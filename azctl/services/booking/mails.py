@@ -3,6 +3,11 @@
 Each function writes rows that reference the reservation (tokens, outbox), so it runs only with
 the booking's locks held (`locking`). Raw tokens live only in the queued mail's context until it
 is delivered; the database keeps their HMAC.
+
+Every mail is written in the booking's language (`Reservation.language`, else the theatre's
+default): the subject is translated here, since the outbox row stores it; the body is rendered
+at send time (services/mail.py) from the context, which names the language and holds times as
+ISO values, so the dates are written by Babel the way that language writes them.
 """
 
 from __future__ import annotations
@@ -13,8 +18,15 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from azctl.models import Reservation, ReservationToken, TokenPurpose
-from azctl.services import catalog, outbox, reports, times, tokens
+from azctl.services import catalog, i18n, outbox, reports, times, tokens
+from azctl.services.i18n import N_
 from azctl.settings import get_settings
+
+# The subjects of the mails that tell of a change, by kind; translated in the booking's language.
+NOTICE_SUBJECTS = {
+    "cancelled": N_("Booking %(reference)s cancelled: %(show)s"),
+    "performance_cancelled": N_("Cancelled: %(show)s, %(day)s"),
+}
 
 
 def issue_token(
@@ -46,9 +58,30 @@ def revoke_tokens(
         token.revoked_at = now
 
 
+def mail_language(reservation: Reservation) -> str:
+    """The language of every mail of this booking: its own, if the theatre still offers it."""
+    return i18n.for_reservation(reservation.language)
+
+
+def _subject(reservation: Reservation, summary: reports.PerformanceSummary, message: str) -> str:
+    """A subject in the booking's language; `message` may name the reference, show and day."""
+    language = mail_language(reservation)
+    return i18n.gettext(language)(message) % {
+        "reference": reservation.reference,
+        "show": summary.show.title,
+        "day": i18n.format_day(summary.performance.starts_at, language),
+    }
+
+
 def mail_context(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
-    """What every mail about a booking shows; no raw token yet (callers add theirs)."""
+    """What every mail about a booking shows; no raw token yet (callers add theirs).
+
+    `starts_at` is ISO local time, written out at send time in `language`. `when` (and a
+    confirmation's `confirm_by`) keep the short form an older sender shows as it is, so a row
+    queued during an upgrade renders on either version.
+    """
     return {
+        "language": mail_language(reservation),
         "reference": reservation.reference,
         "name": reservation.name,
         "party_size": reservation.party_size,
@@ -78,10 +111,13 @@ def queue_confirmation_mail(
         session,
         kind="confirmation",
         to_address=reservation.email,
-        subject=f"Please confirm your booking {reservation.reference}: {summary.show.title}",
+        subject=_subject(
+            reservation, summary, N_("Please confirm your booking %(reference)s: %(show)s")
+        ),
         context={
             **mail_context(reservation, summary),
             "confirm_by": times.short_local(confirm_by),
+            "confirm_by_at": times.iso_local(confirm_by),
             "confirm_token": confirm_token,
             "cancel_token": cancel_token,
         },
@@ -106,7 +142,7 @@ def queue_ticket_mail(
         session,
         kind="ticket",
         to_address=reservation.email,
-        subject=f"Your ticket {reservation.reference}: {summary.show.title}",
+        subject=_subject(reservation, summary, N_("Your ticket %(reference)s: %(show)s")),
         context={
             **mail_context(reservation, summary),
             "ticket_token": ticket_token,
@@ -123,14 +159,13 @@ def queue_notice(
     summary: reports.PerformanceSummary,
     *,
     kind: str,
-    subject: str,
 ) -> None:
-    """A mail that tells of a change (a cancellation) and carries no link."""
+    """A mail that tells of a change (a cancellation, `NOTICE_SUBJECTS`) and carries no link."""
     outbox.queue_message(
         session,
         kind=kind,
         to_address=reservation.email,
-        subject=subject,
+        subject=_subject(reservation, summary, NOTICE_SUBJECTS[kind]),
         context=mail_context(reservation, summary),
         reservation_id=reservation.id,
     )
