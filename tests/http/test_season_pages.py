@@ -14,7 +14,7 @@ import falcon.testing
 import pytest
 from sqlalchemy import event
 
-from azctl.http import cache
+from azctl.http import cache, pages
 from azctl.http.app import create_app
 from azctl.services import booking, catalog, i18n, times
 from azctl.settings import get_settings, reload_settings
@@ -327,3 +327,21 @@ def test_the_pages_never_read_the_posters_bytes(engine, session, client, perform
         assert 'src="/posters/0f3a9c"' in client.simulate_get(path).text
     assert queries
     assert not [query for query in queries if "poster_image" in query]
+
+
+def test_the_stylesheet_is_inline_and_keeps_its_promises(client, performance):
+    """Whether the sheet works is for a browser to say (widths, contrast, print); this catches a
+    sheet that lost a whole concern, or a page that no longer inlines it."""
+    result = client.simulate_get("/shows/open-show")
+    css = pages.STYLESHEET
+    assert f"<style>{css}</style>" in result.text
+    for promise in (
+        "@media (prefers-color-scheme: dark)",
+        "@media (prefers-reduced-motion: reduce)",
+        ":focus-visible",
+        "@page { size: A4;",
+        "@media print",
+        ".no-print",
+        "@font-face",
+    ):
+        assert (promise in css) is (promise != "@font-face"), promise
