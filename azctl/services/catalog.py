@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, select
 
 from azctl import db, errors
@@ -71,7 +72,11 @@ def _by_slug(session: Session, table: type[_Sluggable], slug: str) -> _Sluggable
     # What cannot be a slug is not looked up: PostgreSQL refuses some text (NUL) outright.
     found = None
     if validation.is_slug(cleaned):
-        found = session.exec(select(table).where(table.slug == cleaned)).first()
+        statement = select(table).where(table.slug == cleaned)
+        if table is Show:
+            # A stored poster may be a few hundred KB: read only by what serves or changes it.
+            statement = statement.options(defer(Show.poster_image))  # type: ignore[arg-type]
+        found = session.exec(statement).first()
     if found is None:
         raise errors.NotFound(f"no {table.__name__.lower()} with slug {slug!r}")
     return found
