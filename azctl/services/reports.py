@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from azctl import errors
@@ -101,6 +102,8 @@ _SUMMARIES = (
     .join(Show, Show.id == Performance.show_id)  # type: ignore[arg-type]
     .join(Venue, Venue.id == Performance.venue_id)  # type: ignore[arg-type]
     .order_by(col(Performance.starts_at), col(Performance.id))
+    # A stored poster is read only by /posters/{hash}: not once per row of every listing.
+    .options(defer(Show.poster_image))  # type: ignore[arg-type]
     .execution_options(populate_existing=True)
 )
 
