@@ -46,6 +46,7 @@ HASH_LENGTH = 32
 ACCEPTED = ("PNG", "JPEG", "WEBP")
 _HASH = re.compile(rf"^[0-9a-f]{{{HASH_LENGTH}}}$")
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_WIDE_GREY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ def is_url(text: str) -> bool:
 
 def from_source(text: str) -> Poster:
     """What `--poster` was given: an https URL, or the path of an image file."""
+    if not text.strip():
+        raise _refused("give an image file or an https URL (--no-poster removes the poster)")
     return from_url(text) if is_url(text) else from_file(Path(text))
 
 
@@ -173,7 +176,15 @@ def _upright(image: Image) -> Image:
 
     with contextlib.suppress(Exception):  # a broken EXIF block: show the image as it is stored
         image = ImageOps.exif_transpose(image)
-    return _in_srgb(image)
+    return _in_srgb(_eight_bit(image))
+
+
+def _eight_bit(image: Image) -> Image:
+    """A 16-bit greyscale image (a scanner's, say) in 8 bits: Pillow's own conversion would clip
+    every value above 255 to white rather than scale it."""
+    if image.mode not in _WIDE_GREY_MODES:
+        return image
+    return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
 
 
 def _in_srgb(image: Image) -> Image:

@@ -79,6 +79,28 @@ def test_transparency_is_kept_as_png_and_an_opaque_alpha_is_not():
     assert opaque.media_type == "image/jpeg"
 
 
+def test_unusual_modes_keep_their_look():
+    """16-bit grey (a scanner's) is scaled, not clipped to white; CMYK (a print shop's) becomes
+    RGB; a phone's multi-picture JPEG (MPO) gives its first picture."""
+    buffer = io.BytesIO()
+    Image.new("I;16", (300, 200), 40000).save(buffer, "PNG")
+    grey = opened(posters.from_bytes(buffer.getvalue()).image or b"")
+    assert (grey.mode, grey.getpixel((10, 10))) == ("L", 156)
+
+    buffer = io.BytesIO()
+    Image.new("CMYK", (300, 200), (0, 255, 255, 0)).save(buffer, "JPEG")
+    print_red = opened(posters.from_bytes(buffer.getvalue()).image or b"")
+    assert print_red.mode == "RGB" and close(print_red.getpixel((10, 10)), (255, 0, 0))
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), RED).save(
+        buffer, "MPO", save_all=True, append_images=[Image.new("RGB", (300, 200), BLUE)]
+    )
+    first = posters.from_bytes(buffer.getvalue())
+    assert first.media_type == "image/jpeg"
+    assert close(opened(first.image or b"").getpixel((10, 10)), RED)
+
+
 def oversized(tmp_path: Path) -> Path:
     """A real PNG padded past the limit: refused by its size, before it is decoded."""
     return write(tmp_path, "huge.png", encoded("PNG") + b"\0" * posters.MAX_BYTES)
@@ -280,6 +302,14 @@ def test_a_url_that_is_not_https_with_a_host_is_refused(
     with refused(engine, errors.InvalidInput, "invalid_input") as info:
         given(session, show, posters.from_source(url))
     assert (info.value.field, info.value.message) == ("poster", message)
+
+
+def test_an_empty_poster_is_refused_with_the_way_to_remove_one():
+    with pytest.raises(errors.InvalidInput) as info:
+        posters.from_source(" ")
+    assert info.value.message == (
+        "poster: give an image file or an https URL (--no-poster removes the poster)"
+    )
 
 
 def test_a_url_of_2000_characters_is_taken():
