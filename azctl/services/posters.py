@@ -124,8 +124,19 @@ def from_bytes(data: bytes, *, name: str = "the image") -> Poster:
     """
     if len(data) > MAX_BYTES:
         raise _refused(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    image = _scaled(_upright(_decoded(data, name)))
-    media_type, stored = _encoded(image)
+    from PIL.Image import DecompressionBombWarning
+
+    with warnings.catch_warnings():
+        # Pillow warns of what it mends in an odd file (corrupt EXIF, a palette's transparency):
+        # nothing a person can act on, and not for stderr. Its bomb warning is a refusal.
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", DecompressionBombWarning)
+        image = _decoded(data, name)
+        try:
+            image = _scaled(_upright(image))
+            media_type, stored = _encoded(image)
+        except Exception:  # a file Pillow reads but cannot convert is refused, not a traceback
+            raise _refused(f"{name} cannot be converted to a poster for the web") from None
     return Poster(
         image=stored,
         media_type=media_type,
@@ -139,33 +150,32 @@ def _decoded(data: bytes, name: str) -> Image:
     """The image's pixels, or a refusal that says what is wrong with the file.
 
     The pixel count is checked from the header, before anything is decoded. Pillow's own bomb
-    check (a warning, then an error, past ~89 megapixels) is turned into the same refusal.
+    check (a warning, made an error by the caller, then an error, past ~89 megapixels) is turned
+    into the same refusal.
     """
     from PIL import Image, UnidentifiedImageError
 
     too_many = _refused(f"{name} has more than {MAX_PIXELS // 1_000_000} million pixels")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data), formats=ACCEPTED)
-        except UnidentifiedImageError:
-            raise _refused(f"{name} is not a PNG, JPEG or WebP image") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise too_many from None
-        except Exception:  # any failure to parse an untrusted file is the file's
-            raise _refused(f"{name} is damaged: it cannot be read as an image") from None
-        if image.width * image.height > MAX_PIXELS:
-            raise too_many
-        try:
-            if image.format == "JPEG":
-                # Decode at the smallest scale that still leaves both sides at least the target
-                # width: a large photo then costs a fraction of the memory and time.
-                image.draft(None, (MAX_WIDTH, MAX_WIDTH))
-            image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise too_many from None
-        except Exception:  # as above: a truncated or corrupt image
-            raise _refused(f"{name} is damaged or cut short: it cannot be read whole") from None
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED)
+    except UnidentifiedImageError:
+        raise _refused(f"{name} is not a PNG, JPEG or WebP image") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many from None
+    except Exception:  # any failure to parse an untrusted file is the file's
+        raise _refused(f"{name} is damaged: it cannot be read as an image") from None
+    if image.width * image.height > MAX_PIXELS:
+        raise too_many
+    try:
+        if image.format == "JPEG":
+            # Decode at the smallest scale that still leaves both sides at least the target
+            # width: a large photo then costs a fraction of the memory and time.
+            image.draft(None, (MAX_WIDTH, MAX_WIDTH))
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many from None
+    except Exception:  # as above: a truncated or corrupt image
+        raise _refused(f"{name} is damaged or cut short: it cannot be read whole") from None
     return image
 
 

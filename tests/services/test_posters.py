@@ -229,6 +229,16 @@ def test_exif_gps_text_and_profiles_are_gone(kind: str):
     assert b"Exif\0\0" not in stored
 
 
+def test_a_corrupt_exif_block_is_dropped_without_a_warning(recwarn: pytest.WarningsRecorder):
+    """Pillow warns as it reads a broken EXIF block; the CLI prints one line, so none escapes."""
+    buffer = io.BytesIO()
+    broken = b"Exif\0\0II*\0\x08\0\0\0\xff\xff\x01\x02"  # claims 65535 entries, has none
+    Image.new("RGB", (100, 100), RED).save(buffer, "JPEG", exif=broken)
+    poster = posters.from_bytes(buffer.getvalue())
+    assert dict(opened(poster.image or b"").getexif()) == {}
+    assert [str(warning.message) for warning in recwarn] == []
+
+
 def test_png_text_and_a_colour_profile_are_gone_and_the_colours_kept():
     from PIL import ImageCms
 
