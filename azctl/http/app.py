@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from azctl import db, errors
-from azctl.http import api, links, middleware, openapi, problems, season
+from azctl.http import api, links, middleware, openapi, posters, problems, season
 from azctl.http.cache import AnswerCache
 from azctl.http.ratelimit import RateLimiter
 from azctl.models import MAX_ID
@@ -54,6 +54,7 @@ def create_app(
     app.add_route("/confirm/{token}", links.ConfirmPage())
     app.add_route("/cancel/{token}", links.CancelPage())
     app.add_route("/t/{ticket}", links.TicketPage())
+    app.add_route("/posters/{digest}", posters.PosterImage())
     app.add_route("/openapi.json", openapi.OpenAPI(settings))
     app.add_route("/", season.SeasonPage(cache))
     app.add_route("/shows/{slug}", season.ShowPage(cache))

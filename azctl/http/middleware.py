@@ -72,9 +72,14 @@ class SecurityHeaders:
         req.context.html_page = getattr(resource, "html_pages", False)
 
     def process_response(
-        self, req: falcon.Request, resp: falcon.Response, _resource: Any, _succeeded: bool
+        self, req: falcon.Request, resp: falcon.Response, _resource: Any, succeeded: bool
     ) -> None:
+        # A resource may name its own cache lifetime for an answer it gave (a poster, named by
+        # its hash, is kept for a year); everything else, refusals included, is `no-store`.
+        own_cache = resp.get_header("Cache-Control") if succeeded else None
         resp.set_headers(self.headers)
+        if own_cache and resp.status_code < 400:
+            resp.set_header("Cache-Control", own_cache)
         for key in _LOGGED_TARGETS:
             if isinstance(req.env.get(key), str):
                 req.env[key] = problems.loggable_path(req.env[key])

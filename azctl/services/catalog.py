@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, select
 
 from azctl import db, errors
 from azctl.models import Performance, Show, Venue, utcnow
-from azctl.services import times, validation
+from azctl.services import posters, times, validation
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _Record = TypeVar("_Record", bound=SQLModel)
@@ -131,8 +131,8 @@ def add_show(
     show = Show(
         title=title,
         slug=_slug_for(title, slug, field="title"),
-        summary=validation.optional_text("summary", summary, max_length=500),
-        description=validation.optional_text("description", description, max_length=10000),
+        summary=_summary(summary),
+        description=_description(description),
         is_published=publish,
     )
     with db.write(session):
@@ -151,6 +151,16 @@ def get_show(session: Session, *, slug: str) -> Show:
     return _by_slug(session, Show, slug)
 
 
+def _summary(text: str | None) -> str | None:
+    """One line for listings: line breaks folded into spaces."""
+    return validation.one_line_text("summary", text, max_length=500)
+
+
+def _description(text: str | None) -> str | None:
+    """Plain text in paragraphs (blank lines between them); never HTML: pages escape it."""
+    return validation.paragraphs_text("description", text, max_length=10000)
+
+
 def edit_show(
     session: Session,
     *,
@@ -159,18 +169,26 @@ def edit_show(
     summary: str | None = None,
     description: str | None = None,
     new_slug: str | None = None,
+    poster: posters.Poster | None = None,
+    remove_poster: bool = False,
 ) -> Show:
-    """Change the given fields; an empty string clears an optional one."""
+    """Change the given fields; an empty string clears an optional one.
+
+    `poster` (made by `posters.from_source`, before this opens its transaction, since reading and
+    re-encoding an image can take a moment) replaces the show's poster; `remove_poster` removes it.
+    """
+    if poster is not None and remove_poster:
+        raise errors.InvalidInput("poster", "give a poster or remove it, not both")
     with db.write(session):
         show = get_show(session, slug=slug)
         if title is not None:
             show.title = validation.required_text("title", title, max_length=200)
         if summary is not None:
-            show.summary = validation.optional_text("summary", summary, max_length=500)
+            show.summary = _summary(summary)
         if description is not None:
-            show.description = validation.optional_text(
-                "description", description, max_length=10000
-            )
+            show.description = _description(description)
+        if poster is not None or remove_poster:
+            posters.apply(show, poster)
         _change_slug(session, show, new_slug)
         show.updated_at = utcnow()
         return _flush(session, show, clash=f"a show with slug {show.slug!r} already exists")
@@ -383,4 +401,8 @@ def show_dict(show: Show) -> dict[str, object]:
         "summary": show.summary,
         "description": show.description,
         "is_published": show.is_published,
+        # Where a page finds the poster (/posters/{hash} or an https URL), and what is stored.
+        "poster": show.poster_src,
+        "poster_type": show.poster_type,
+        "poster_bytes": len(show.poster_image) if show.poster_image is not None else None,
     }

@@ -6,6 +6,7 @@ confirmed as a visitor would, check-ins are made as the door would.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from azctl import errors
 from azctl.models import Show, Staff, Venue
-from azctl.services import booking, catalog, checkin, staff, times
+from azctl.services import booking, catalog, checkin, posters, staff, times
 
 # The records the demo makes under names of its own; all of them there means it is loaded.
 DEMO_VENUES = ("teatro-studio", "cortile-della-cascina")
@@ -30,6 +31,19 @@ VISITORS = [
     ("Chiara Marino", 1),
     ("Davide Gallo", 4),
 ]
+# Descriptions are plain text: a paragraph a line, a blank line between paragraphs.
+LOCANDIERA_DESCRIPTION = (
+    "Mirandolina runs an inn in Florence, and every guest falls for her: the Marquis who has only"
+    " his title, the Count who has only his money, and, at last, the Knight who swears he"
+    " despises women.\n\n"
+    "Carlo Goldoni's comedy of 1753, in a new staging with live music. About two hours, with one"
+    " interval. In Italian."
+)
+SERVITORE_DESCRIPTION = (
+    "Truffaldino, always hungry, takes service with two masters at once and must keep each from"
+    " learning of the other.\n\n"
+    "Goldoni's comedy of masks, outdoors in the courtyard; bring a cushion. In Italian."
+)
 
 
 @dataclass
@@ -48,6 +62,31 @@ def _tonight(now: datetime) -> datetime:
         return evening
     later = now + timedelta(minutes=90)
     return later.replace(minute=0 if later.minute < 30 else 30, second=0, microsecond=0)
+
+
+def _poster_image(title: str) -> bytes:
+    """A plain poster for the demo's first show, drawn here (a PNG, as a designer would hand
+    one over), so its page shows how a poster looks without shipping an image."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = 800, 1132
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for row in range(height):  # a deep red fading to near black
+        shade = 1 - row / height
+        draw.line([(0, row), (width, row)], fill=(int(40 + 110 * shade), 12, int(24 + 20 * shade)))
+    draw.ellipse((150, 180, 650, 680), outline=(236, 200, 120), width=6)
+    draw.ellipse((300, 330, 500, 530), fill=(236, 200, 120))
+    try:
+        font = ImageFont.load_default(size=72)
+    except (TypeError, OSError):  # an old Pillow, or one without FreeType: the small font
+        font = ImageFont.load_default()
+    left, top, right, bottom = draw.textbbox((0, 0), title, font=font)
+    place = ((width - (right - left)) // 2 - left, 820 - (bottom - top) // 2 - top)
+    draw.text(place, title, fill=(250, 240, 220), font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _demo_names_taken(session: Session) -> list[str]:
@@ -89,12 +128,22 @@ def load_demo(session: Session, *, now: datetime | None = None) -> DemoReport:
     )
     report.lines.append(f"Venues: {studio.name} ({studio.slug}), {cortile.name} ({cortile.slug})")
     locandiera = catalog.add_show(
-        session, title="La Locandiera", summary="Goldoni's comedy of an innkeeper", publish=True
+        session,
+        title="La Locandiera",
+        summary="Goldoni's comedy of an innkeeper",
+        description=LOCANDIERA_DESCRIPTION,
+        publish=True,
+    )
+    catalog.edit_show(
+        session,
+        slug=locandiera.slug,
+        poster=posters.from_bytes(_poster_image(locandiera.title), name="the demo poster"),
     )
     servitore = catalog.add_show(
         session,
         title="Il servitore di due padroni",
         summary="Truffaldino serves two masters",
+        description=SERVITORE_DESCRIPTION,
         publish=True,
     )
     godot = catalog.add_show(

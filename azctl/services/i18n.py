@@ -13,13 +13,17 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from babel import Locale, dates, numbers
-from babel.support import NullTranslations, Translations
+from typing import TYPE_CHECKING, Any
 
 from azctl.settings import get_settings
+
+if TYPE_CHECKING:
+    import jinja2
+    from babel import Locale
+    from babel.support import NullTranslations
+
+# Babel and Jinja2 are imported where they are used: booking code imports this module for the
+# language rules alone, and the CLI's start-up must not pay for catalogs it never reads.
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
@@ -93,6 +97,8 @@ def for_reservation(language: str | None) -> str:
 @lru_cache(maxsize=16)
 def translations(language: str) -> NullTranslations:
     """The compiled catalog of `language` (English: the messages as written)."""
+    from babel.support import NullTranslations, Translations
+
     if language == SOURCE_LANGUAGE:
         return NullTranslations()
     return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
@@ -104,6 +110,8 @@ def gettext(language: str) -> Callable[[str], str]:
 
 @lru_cache(maxsize=16)
 def babel_locale(language: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse(_BABEL_LOCALES.get(language, language))
 
 
@@ -113,6 +121,8 @@ def _local(moment: datetime) -> datetime:
 
 def format_when(moment: datetime, language: str) -> str:
     """A performance's time as that language writes it: "sabato 12 dicembre 2026, 20:30"."""
+    from babel import dates
+
     local = _local(moment)
     locale = babel_locale(language)
     day = dates.format_date(local.date(), "full", locale=locale)
@@ -121,6 +131,8 @@ def format_when(moment: datetime, language: str) -> str:
 
 def format_day(moment: datetime, language: str) -> str:
     """A short day and time for lists: "sab 12 dic, 20:30"."""
+    from babel import dates
+
     local = _local(moment)
     locale = babel_locale(language)
     day = dates.format_skeleton("MMMEd", local, locale=locale)
@@ -128,6 +140,8 @@ def format_day(moment: datetime, language: str) -> str:
 
 
 def format_number(value: int, language: str) -> str:
+    from babel import numbers
+
     return numbers.format_decimal(value, locale=babel_locale(language))
 
 
@@ -142,6 +156,8 @@ def environment(loader: jinja2.BaseLoader, language: str, **options: Any) -> jin
     One environment per language (cached by the caller), since gettext is installed on the
     environment and a worker's threads must not switch it under one another.
     """
+    import jinja2
+
     env = jinja2.Environment(loader=loader, extensions=["jinja2.ext.i18n"], **options)
     # Templates write {% trans %} blocks over several lines; babel.cfg extracts them trimmed.
     env.policies["ext.i18n.trimmed"] = True

@@ -102,8 +102,7 @@ _SUMMARIES = (
     .join(Show, Show.id == Performance.show_id)  # type: ignore[arg-type]
     .join(Venue, Venue.id == Performance.venue_id)  # type: ignore[arg-type]
     .order_by(col(Performance.starts_at), col(Performance.id))
-    # A listing never shows the poster's bytes (pages link to `/posters/{hash}`): not read for
-    # every row of every listing.
+    # A stored poster is read only by /posters/{hash}: not once per row of every listing.
     .options(defer(Show.poster_image))  # type: ignore[arg-type]
     .execution_options(populate_existing=True)
 )

@@ -100,3 +100,24 @@ def slugify(title: str, *, field: str) -> str:
     if not made:
         raise errors.InvalidInput(field, f"cannot make a slug from {title!r}: give --slug")
     return made
+
+
+def one_line_text(field: str, value: str | None, *, max_length: int) -> str | None:
+    """Text shown on one line (a show's summary in a listing): line breaks and runs of spaces
+    become one space, since a summary pasted from a document arrives wrapped. Blank means None."""
+    if value is None:
+        return None
+    if _CONTROL.search(value):  # before folding, which would hide some of them as spaces
+        raise errors.InvalidInput(field, f"{field} contains control characters")
+    return optional_text(field, " ".join(value.split()), max_length=max_length)
+
+
+def paragraphs_text(field: str, value: str | None, *, max_length: int) -> str | None:
+    """Plain text in paragraphs (a show's description): line breaks kept, written as LF whatever
+    the file had (CR LF, CR), blank lines between paragraphs kept, tabs kept; any other control
+    character refused, since nothing would show it. Blank means None."""
+    if value is None:
+        return None
+    return optional_text(
+        field, value.replace("\r\n", "\n").replace("\r", "\n"), max_length=max_length
+    )

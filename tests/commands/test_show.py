@@ -33,6 +33,9 @@ def test_add_json_is_unpublished_unless_asked(locandiera: dict[str, object]):
         "summary": "Goldoni's comedy",
         "description": "Mirandolina runs an inn.",
         "is_published": False,
+        "poster": None,
+        "poster_type": None,
+        "poster_bytes": None,
     }
 
 
@@ -46,6 +49,7 @@ def test_add_prints_the_slug_first(cli: Cli, database_url: str):
         "summary": "",
         "description": "",
         "is published": "yes",
+        "poster": "",
     }
     assert result.stderr == ""
 
@@ -58,10 +62,10 @@ def test_add_with_a_slug_of_ones_own(cli: Cli, database_url: str):
 def test_list_table_json_and_published_only(cli: Cli, locandiera: dict[str, object]):
     succeeded(cli("show", "add", "Aspettando Godot", "--publish", "--summary", "Two tramps"))
     header, rows = table(cli("show", "list"), title="Shows")
-    assert header == ["Slug", "Title", "Published", "Summary"]
+    assert header == ["Slug", "Title", "Published", "Summary", "Poster"]
     assert rows == [
-        ["aspettando-godot", "Aspettando Godot", "yes", "Two tramps"],
-        ["la-locandiera", "La Locandiera", "no", "Goldoni's comedy"],
+        ["aspettando-godot", "Aspettando Godot", "yes", "Two tramps", ""],
+        ["la-locandiera", "La Locandiera", "no", "Goldoni's comedy", ""],
     ]
     listed = json_output(cli("show", "list", "--json"))
     assert [show["slug"] for show in listed] == ["aspettando-godot", "la-locandiera"]
