@@ -9,8 +9,7 @@ import falcon
 from sqlalchemy.engine import Engine
 
 from azctl import db
-from azctl.http import problems
-from azctl.http import pages
+from azctl.http import pages, problems
 from azctl.http.ratelimit import RateLimiter
 from azctl.services import i18n, staff
 from azctl.settings import Settings
@@ -91,11 +90,7 @@ class Language:
         if not getattr(resource, "html_pages", False):
             return
         asked = i18n.known(req.get_param("lang"))
-        req.context.language = i18n.choose(
-            query=asked,
-            cookie=req.cookies.get(pages.LANGUAGE_COOKIE),
-            accept_language=req.get_header("Accept-Language"),
-        )
+        req.context.language = pages.choose_language(req)
         resp.append_header("Vary", "Accept-Language, Cookie")
         if asked:
             resp.set_cookie(
