@@ -26,14 +26,22 @@ class AzctlError(Exception):
 
 
 class InvalidInput(AzctlError):
-    """A value that breaks a rule; `field` names the input at fault."""
+    """A value that breaks a rule; `field` names the input at fault.
+
+    `reason` says which rule, in a word that does not change when the message is reworded
+    (`required`, `too_long`, `not_an_email`, ...): a page shows its own words for it, in the
+    visitor's language. It stays out of `details`, so JSON answers are as they were.
+    """
 
     code = "invalid_input"
     status = 422
 
-    def __init__(self, field: str, message: str, **details: Any) -> None:
+    def __init__(
+        self, field: str, message: str, *, reason: str = "invalid", **details: Any
+    ) -> None:
         super().__init__(message, field=field, **details)
         self.field = field
+        self.reason = reason
 
 
 class NotFound(AzctlError):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from azctl.http import problems, schemas
-from azctl.http.bodies import read_json
+from azctl.http.bodies import booking_language, read_json
 from azctl.http.cache import AnswerCache
 from azctl.services import booking, checkin, public, times
 
@@ -78,6 +78,7 @@ class Performances:
             phone=request.phone,
             party_size=request.party_size,
             notes=request.notes,
+            language=booking_language(req, request.language),
         )
         resp.status = falcon.HTTP_202
         resp.media = schemas.checked(

@@ -11,13 +11,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from azctl import db, errors
-from azctl.http import api, links, middleware, openapi, posters, problems, season
+from azctl.http import api, book, forgery, links, middleware, openapi, posters, problems, season
 from azctl.http.cache import AnswerCache
 from azctl.http.ratelimit import RateLimiter
 from azctl.models import MAX_ID
 from azctl.settings import Settings, get_settings
 
 _PERFORMANCE = f"/api/performances/{{performance_id:int(min=1, max={MAX_ID})}}"
+_BOOK = f"/book/{{performance_id:int(min=1, max={MAX_ID})}}"
 
 
 def create_app(
@@ -36,6 +37,7 @@ def create_app(
             middleware.Language(),
             middleware.DatabaseSession(engine),
             middleware.RateLimits(limiter),
+            forgery.Forgery(),
             middleware.StaffAuthentication(),
         ]
     )
@@ -55,6 +57,9 @@ def create_app(
     app.add_route("/cancel/{token}", links.CancelPage())
     app.add_route("/t/{ticket}", links.TicketPage())
     app.add_route("/posters/{digest}", posters.PosterImage())
+    app.add_route("/t/{ticket}/cancel", links.TicketCancelPage())
+    app.add_route(_BOOK, book.BookPage())
+    app.add_route("/booked/{receipt}", book.BookedPage())
     app.add_route("/openapi.json", openapi.OpenAPI(settings))
     app.add_route("/", season.SeasonPage(cache))
     app.add_route("/shows/{slug}", season.ShowPage(cache))

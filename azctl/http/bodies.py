@@ -1,17 +1,24 @@
-"""Reading a JSON request body into a model, or refusing it before anything is touched."""
+"""Reading a request body, a JSON document into a model or a page's form into its fields, or
+refusing it before anything is touched; and the language a JSON booking asks for."""
 
 from __future__ import annotations
 
 import json
 from typing import TypeVar
+from urllib.parse import parse_qs
 
 import falcon
 from pydantic import BaseModel, ValidationError
 
 from azctl import errors
 from azctl.http.problems import MalformedBody, UnsupportedMediaType
+from azctl.services import i18n
 
 MAX_BODY_BYTES = 16 * 1024
+# A booking form at every field's longest, each letter beyond ASCII sent as up to 12 bytes.
+MAX_FORM_BYTES = 32 * 1024
+_MAX_FORM_FIELDS = 20
+FORM = "application/x-www-form-urlencoded"
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -47,3 +54,45 @@ def read_json(req: falcon.Request, model: type[Model]) -> Model:
         elif first["type"] == "extra_forbidden":
             message = "is not a field of this request"
         raise errors.InvalidInput(field, f"{field}: {message}") from None
+
+
+def read_form(req: falcon.Request) -> dict[str, str]:
+    """A page's form POST as its fields (the first value of each), read once per request.
+
+    Anything but `application/x-www-form-urlencoded` holds no fields (and so no anti-forgery
+    token); a body that is too large, or not UTF-8, is refused (400).
+    """
+    cached = req.context.get("form")
+    if cached is not None:
+        return dict(cached)
+    fields: dict[str, str] = {}
+    media_type = (req.content_type or "").split(";")[0].strip().lower()
+    if media_type == FORM:
+        if (req.content_length or 0) > MAX_FORM_BYTES:
+            raise MalformedBody("body", f"the form is larger than {MAX_FORM_BYTES} bytes")
+        raw = req.bounded_stream.read(MAX_FORM_BYTES + 1)
+        if len(raw) > MAX_FORM_BYTES:
+            raise MalformedBody("body", f"the form is larger than {MAX_FORM_BYTES} bytes")
+        try:
+            parsed = parse_qs(
+                raw.decode("utf-8"),
+                keep_blank_values=True,
+                errors="strict",
+                max_num_fields=_MAX_FORM_FIELDS,
+            )
+        except ValueError:  # UnicodeDecodeError included; or too many fields
+            raise MalformedBody("body", "the form is not readable") from None
+        fields = {name: values[0] for name, values in parsed.items()}
+    req.context.form = fields
+    return dict(fields)
+
+
+def booking_language(req: falcon.Request, asked: str | None) -> str:
+    """The language of a booking asked for by JSON: `language` if the theatre offers it (else
+    `invalid_input`), or the one `Accept-Language` prefers, or the theatre's default."""
+    if asked is not None and asked not in i18n.languages():
+        offered = ", ".join(i18n.languages())
+        raise errors.InvalidInput(
+            "language", f"language: {asked!r} is not one of {offered}", reason="not_offered"
+        )
+    return i18n.choose(query=asked, cookie=None, accept_language=req.get_header("Accept-Language"))

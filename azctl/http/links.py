@@ -1,7 +1,8 @@
-"""The pages a visitor's email links open: confirm, cancel and the printable ticket.
+"""The pages a visitor's email links open: confirm, cancel, the printable ticket (with its
+calendar entry) and the ticket's own cancel page.
 
 A GET only shows; the change happens on the page's POST, so a mail scanner that follows every
-link confirms and cancels nothing.
+link confirms and cancels nothing. Each form carries its anti-forgery token (`forgery`).
 """
 
 from __future__ import annotations
@@ -11,22 +12,22 @@ from typing import Any
 import falcon
 
 from azctl import errors
-from azctl.http import pages
+from azctl.http import forgery, pages
 from azctl.models import Reservation
-from azctl.services import booking, catalog, reports, tickets, times, tokens
+from azctl.services import booking, catalog, reports, tickets, tokens
 
 
 def _facts(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
     return {
         "reservation": reservation,
         "summary": summary,
-        "when": times.short_local(summary.performance.starts_at),
         "venue_address": catalog.venue_line(summary.venue),
     }
 
 
 class ConfirmPage:
     html_pages = True
+    html_forms = True
     rate_limit_scope = "confirmation"
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
@@ -40,7 +41,8 @@ class ConfirmPage:
             resp,
             "confirm.html",
             action=req.path,
-            confirm_by=times.short_local(linked.link_expires_at),
+            csrf_token=forgery.form_token(req),
+            confirm_by=linked.link_expires_at,
             **_facts(linked.reservation, linked.summary),
         )
 
@@ -89,35 +91,50 @@ def _explain_used_confirmation(
 
 class CancelPage:
     html_pages = True
+    html_forms = True
     rate_limit_scope = "cancellation"
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
         linked = booking.cancellation_preview(req.context.session, token=token)
-        pages.render(
-            req,
-            resp,
-            "cancel.html",
-            action=req.path,
-            cancelled=False,
-            **_facts(linked.reservation, linked.summary),
-        )
+        _ask_to_cancel(req, resp, linked, back=None)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
-        session = req.context.session
-        reservation = booking.cancel_by_token(session, token=token)
-        summary = reports.performance_summary(session, performance_id=reservation.performance_id)
-        facts = _facts(reservation, summary)
-        pages.render(req, resp, "cancel.html", action=req.path, cancelled=True, **facts)
+        reservation = booking.cancel_by_token(req.context.session, token=token)
+        _cancelled(req, resp, reservation)
+
+
+def _ask_to_cancel(
+    req: falcon.Request, resp: falcon.Response, linked: booking.LinkedBooking, back: str | None
+) -> None:
+    pages.render(
+        req,
+        resp,
+        "cancel.html",
+        action=req.path,
+        csrf_token=forgery.form_token(req),
+        cancelled=False,
+        back=back,
+        **_facts(linked.reservation, linked.summary),
+    )
+
+
+def _cancelled(req: falcon.Request, resp: falcon.Response, reservation: Reservation) -> None:
+    summary = reports.performance_summary(
+        req.context.session, performance_id=reservation.performance_id
+    )
+    facts = _facts(reservation, summary)
+    pages.render(req, resp, "cancel.html", cancelled=True, **facts)
 
 
 class TicketPage:
-    """`/t/{token}` the printable ticket; `/t/{token}.png` and `.svg` its QR code alone."""
+    """`/t/{token}` the printable ticket; `/t/{token}.png` and `.svg` its QR code alone, and
+    `/t/{token}.ics` the performance for the visitor's calendar."""
 
     html_pages = True
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, ticket: str) -> None:
         token, dot, kind = ticket.partition(".")
-        if dot and kind not in ("png", "svg"):
+        if dot and kind not in ("png", "svg", "ics"):
             raise errors.InvalidToken("this link is not valid")
         linked = booking.ticket(req.context.session, token=token)
         token = tokens.parse_scanned(token) or token  # the QR holds the canonical spelling
@@ -129,11 +146,47 @@ class TicketPage:
             resp.content_type = "image/svg+xml"
             resp.data = tickets.qr_svg(token, scale=10)
             return
+        if kind == "ics":
+            _calendar_entry(resp, token, linked)
+            return
         pages.render(
             req,
             resp,
             "ticket.html",
             qr_png=f"{req.path}.png",
             qr_svg=f"{req.path}.svg",
+            calendar=f"{req.path}.ics",
+            cancel=f"{req.path}/cancel",
             **_facts(linked.reservation, linked.summary),
         )
+
+
+def _calendar_entry(resp: falcon.Response, token: str, linked: booking.LinkedBooking) -> None:
+    """The performance as an iCalendar event, as the ticket mail attaches it."""
+    reservation, summary = linked.reservation, linked.summary
+    address = catalog.venue_line(summary.venue)
+    resp.content_type = "text/calendar; charset=utf-8"
+    resp.set_header("Content-Disposition", f'attachment; filename="{reservation.reference}.ics"')
+    resp.data = tickets.ics_event(
+        uid=f"{reservation.reference}@azctl",
+        title=summary.show.title,
+        location=f"{summary.venue.name}, {address}" if address else summary.venue.name,
+        starts_at=summary.performance.starts_at,
+        url=tickets.ticket_url(token),
+    )
+
+
+class TicketCancelPage:
+    """`/t/{token}/cancel`: cancel from the ticket (GET asks, POST cancels), until the start."""
+
+    html_pages = True
+    html_forms = True
+    rate_limit_scope = "cancellation"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, ticket: str) -> None:
+        linked = booking.ticket_cancellation_preview(req.context.session, token=ticket)
+        _ask_to_cancel(req, resp, linked, back=_ticket_path(ticket))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, ticket: str) -> None:
+        reservation = booking.cancel_by_ticket(req.context.session, token=ticket)
+        _cancelled(req, resp, reservation)

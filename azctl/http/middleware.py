@@ -95,11 +95,7 @@ class Language:
         if not getattr(resource, "html_pages", False):
             return
         asked = i18n.known(req.get_param("lang"))
-        req.context.language = i18n.choose(
-            query=asked,
-            cookie=req.cookies.get(pages.LANGUAGE_COOKIE),
-            accept_language=req.get_header("Accept-Language"),
-        )
+        req.context.language = pages.choose_language(req)
         resp.append_header("Vary", "Accept-Language, Cookie")
         if asked:
             resp.set_cookie(

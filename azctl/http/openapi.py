@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from azctl import __version__
-from azctl.http import schemas
+from azctl.http import forgery, schemas
+from azctl.http.bodies import FORM
 from azctl.http.problems import PROBLEM_JSON
 from azctl.models import MAX_ID
 from azctl.settings import Settings
@@ -36,6 +37,7 @@ _WHY = {
     303: "Confirmed: see the ticket at `Location`, a path on the host the request used",
     400: "Malformed JSON or an oversized body (`invalid_input`)",
     401: "No valid staff token (`unauthorized`)",
+    403: "The form's anti-forgery token is missing, wrong or expired (`forbidden`)",
     404: "No such thing (`not_found`, `invalid_token`, `unknown_token`)",
     409: "A conflict: see `code`",
     410: "Expired (`token_expired`)",
@@ -77,8 +79,49 @@ def _page_problems(*statuses: int) -> dict[str, Any]:
     }
 
 
+def _page_or_problem_404() -> dict[str, Any]:
+    """A page's 404 where the path may name no route at all (an id out of range): a browser is
+    answered with the page, any other client with problem+json."""
+    content = {**_PAGE, PROBLEM_JSON: {"schema": _ref(schemas.Problem)}}
+    return {"404": {"description": _WHY[404], "content": content}}
+
+
 def _body(model: type[BaseModel]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+_CSRF_FIELD = {
+    "csrf_token": {
+        "type": "string",
+        "description": "The anti-forgery token of the page's form, valid with the page's cookie.",
+    }
+}
+
+
+def _form(fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A page's form POST: its fields and the anti-forgery token (a browser sends all as text)."""
+    schema = {"type": "object", "properties": {**(fields or {}), **_CSRF_FIELD}}
+    return {"required": True, "content": {FORM: {"schema": schema}}}
+
+
+_TEXT = {"type": "string"}
+_BOOKING_FORM = {
+    "name": _TEXT,
+    "email": _TEXT,
+    "phone": _TEXT,
+    "party_size": {"type": "string", "description": "Seats, as digits."},
+    "notes": _TEXT,
+    "consent": {"type": "string", "description": "Any value: the privacy notice is agreed to."},
+}
+_FORM_COOKIE = {
+    "name": forgery.COOKIE,
+    "in": "cookie",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The browser's anti-forgery cookie, set by the page that shows the form.",
+}
+# What refuses any page's form POST before it reaches the booking.
+_FORM_REFUSALS = (400, 403, 429)
 
 
 def _path_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -175,6 +218,37 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/book/{performance_id}": {
+            "get": {
+                "summary": "The booking form of a performance (or why it cannot be booked now)",
+                "parameters": [_PERFORMANCE_ID],
+                "responses": {
+                    **_page("The performance and its booking form"),
+                    **_page_problems(),
+                    **_page_or_problem_404(),
+                },
+            },
+            "post": {
+                "summary": "Ask for seats with the form; they are held once the mail is confirmed",
+                "parameters": [_FORM_COOKIE, _PERFORMANCE_ID],
+                "requestBody": _form(_BOOKING_FORM),
+                "responses": {
+                    "303": {
+                        "description": "Asked: `Location` is the page that says to check the mail",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                    },
+                    **_page_problems(409, 422, *_FORM_REFUSALS),
+                    **_page_or_problem_404(),
+                },
+            },
+        },
+        "/booked/{receipt}": {
+            "get": {
+                "summary": "The reference of a booking just asked for, and the mail to look for",
+                "parameters": [_path_parameter("receipt", {"type": "string"}, "A signed receipt.")],
+                "responses": {**_page("The booking's reference"), **_page_problems(404)},
+            }
+        },
         "/confirm/{token}": {
             "get": {
                 "summary": "The confirm page (showing it confirms nothing)",
@@ -186,13 +260,14 @@ def _paths() -> dict[str, Any]:
             },
             "post": {
                 "summary": "Confirm, then go to the ticket",
-                "parameters": [_TOKEN],
+                "parameters": [_FORM_COOKIE, _TOKEN],
+                "requestBody": _form(),
                 "responses": {
                     "303": {
                         "description": _WHY[303],
                         "headers": {"Location": {"schema": {"type": "string"}}},
                     },
-                    **_page_problems(404, 409, 410, 429),
+                    **_page_problems(404, 409, 410, *_FORM_REFUSALS),
                 },
             },
         },
@@ -207,28 +282,60 @@ def _paths() -> dict[str, Any]:
             },
             "post": {
                 "summary": "Cancel the booking",
-                "parameters": [_TOKEN],
-                "responses": {**_page("Cancelled"), **_page_problems(404, 409, 410, 429)},
+                "parameters": [_FORM_COOKIE, _TOKEN],
+                "requestBody": _form(),
+                "responses": {
+                    **_page("Cancelled"),
+                    **_page_problems(404, 409, 410, *_FORM_REFUSALS),
+                },
             },
         },
         "/t/{ticket}": {
             "get": {
-                "summary": "The printable ticket; `{token}.png` or `{token}.svg` its QR code",
+                "summary": (
+                    "The printable ticket; `{token}.png` or `.svg` its QR code, `.ics` the"
+                    " performance for a calendar"
+                ),
                 "parameters": [
-                    _path_parameter("ticket", {"type": "string"}, "TOKEN, TOKEN.png or TOKEN.svg")
+                    _path_parameter(
+                        "ticket", {"type": "string"}, "TOKEN, TOKEN.png, TOKEN.svg or TOKEN.ics"
+                    )
                 ],
                 "responses": {
                     "200": {
-                        "description": "The ticket page or its QR code",
+                        "description": "The ticket page, its QR code or its calendar entry",
                         "content": {
                             "text/html": {"schema": {"type": "string"}},
                             "image/png": {"schema": {"type": "string", "format": "binary"}},
                             "image/svg+xml": {"schema": {"type": "string"}},
+                            "text/calendar": {"schema": {"type": "string"}},
                         },
                     },
                     **_page_problems(404, 409),
                 },
             }
+        },
+        "/t/{ticket}/cancel": {
+            "get": {
+                "summary": "Cancel from the ticket: the page (showing it cancels nothing)",
+                "parameters": [_path_parameter("ticket", {"type": "string"}, "The ticket token.")],
+                "responses": {
+                    **_page("The booking and a Cancel button"),
+                    **_page_problems(404, 409, 410),
+                },
+            },
+            "post": {
+                "summary": "Cancel the booking of this ticket, until the performance starts",
+                "parameters": [
+                    _FORM_COOKIE,
+                    _path_parameter("ticket", {"type": "string"}, "The ticket token."),
+                ],
+                "requestBody": _form(),
+                "responses": {
+                    **_page("Cancelled"),
+                    **_page_problems(404, 409, 410, *_FORM_REFUSALS),
+                },
+            },
         },
         "/openapi.json": {
             "get": {
@@ -250,7 +357,11 @@ def document(settings: Settings) -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     components = definitions["$defs"]
-    components["BookingRequest"]["properties"]["party_size"]["maximum"] = settings.max_party_size
+    booking = components["BookingRequest"]["properties"]
+    booking["party_size"]["maximum"] = settings.max_party_size
+    for choice in booking["language"]["anyOf"]:
+        if choice.get("type") == "string":
+            choice["enum"] = list(settings.language_codes)
     return {
         "openapi": "3.1.0",
         "info": {

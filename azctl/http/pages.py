@@ -54,6 +54,7 @@ _HEADINGS = {
     "unavailable": N_("Please try again in a moment"),
     "forbidden": N_("This form has expired"),
     "internal_error": N_("Something went wrong"),
+    "invalid_input": N_("We could not read what was sent"),
 }
 
 
@@ -72,6 +73,15 @@ def _environment(language: str) -> jinja2.Environment:
 def language_of(req: falcon.Request) -> str:
     """The language this page is written in (chosen by the `Language` middleware)."""
     return req.context.get("language") or i18n.default_language()
+
+
+def choose_language(req: falcon.Request) -> str:
+    """DESIGN §11: `?lang=`, the cookie, `Accept-Language`, the default."""
+    return i18n.choose(
+        query=i18n.known(req.get_param("lang")),
+        cookie=req.cookies.get(LANGUAGE_COOKIE),
+        accept_language=req.get_header("Accept-Language"),
+    )
 
 
 def gettext(req: falcon.Request, message: str) -> str:

@@ -39,7 +39,9 @@ _HTTP_CODES = {
 
 # The links' pages carry a raw token in their path (`/t/{TOKEN}.png`): the token is a key to the
 # booking, so what is logged of a path keeps the route and drops the token.
-_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|cancel|t)/)[^/?#]+?(\.(?:png|svg))?(?=[/?#]|$)", re.I)
+_TOKEN_IN_PATH = re.compile(
+    r"(/(?:confirm|cancel|t)/)[^/?#]+?(\.(?:png|svg|ics))?(?=[/?#]|$)", re.I
+)
 
 
 def loggable_path(path: str) -> str:
@@ -122,9 +124,24 @@ def handle_unexpected(
     _answer(req, resp, error)
 
 
+_OFFERED = (PROBLEM_JSON, falcon.MEDIA_JSON, falcon.MEDIA_HTML)
+
+
+def _wants_a_page(req: falcon.Request) -> bool:
+    """A browser, which asks for HTML before anything else; API clients ask for JSON or `*/*`."""
+    accept = req.get_header("Accept") or ""
+    return "text/html" in accept and req.client_prefers(_OFFERED) == falcon.MEDIA_HTML
+
+
 def serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
-    """Falcon's own refusals (unknown path, wrong method) in the same problem shape."""
+    """Falcon's own refusals (unknown path, wrong method) in the same problem shape; an unknown
+    path asked for by a browser is the visitor's "not found" page, in their language."""
     status = ex.status_code
     code = ex.code if isinstance(ex.code, str) else _HTTP_CODES.get(status, "http_error")
     detail = ex.description or _DETAILS.get(status) or HTTPStatus(status).phrase
+    if status == 404 and _wants_a_page(req):
+        # No resource was found, so the `Language` middleware did not run.
+        req.context.language = pages.choose_language(req)
+        pages.render_problem(req, resp, errors.NotFound(str(detail)))
+        return
     write_problem(resp, status, code, str(detail))

@@ -27,6 +27,14 @@ class BookingRequest(_Request):
     phone: str | None = Field(default=None, max_length=40)
     party_size: int = Field(ge=1, description="Seats asked for; at most AZCTL_MAX_PARTY_SIZE.")
     notes: str | None = Field(default=None, max_length=1000)
+    language: str | None = Field(
+        default=None,
+        max_length=16,
+        description=(
+            "The language of the booking's mails, one of AZCTL_LANGUAGES; if left out, the one"
+            " Accept-Language prefers, else the theatre's default."
+        ),
+    )
 
 
 class TokenRequest(_Request):

@@ -1,4 +1,10 @@
-"""Checks on values coming in from any front end, each refusing with the field it is about."""
+"""Checks on values coming in from any front end, each refusing with the field it is about.
+
+Each refusal also names its rule in a stable `reason` (`errors.InvalidInput.reason`), so a page
+can say it in the visitor's words and language: `required`, `too_long`, `control_characters`,
+`not_an_email`, `not_mailable`, `not_a_number`, `too_small`, `too_large`. The English messages
+are for the CLI and the JSON API, and are not matched on.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +24,15 @@ def required_text(field: str, value: str | None, *, max_length: int) -> str:
     """Trimmed text without control characters; blank is refused."""
     cleaned = (value or "").strip()
     if not cleaned:
-        raise errors.InvalidInput(field, f"{field} is required")
+        raise errors.InvalidInput(field, f"{field} is required", reason="required")
     if len(cleaned) > max_length:
-        raise errors.InvalidInput(field, f"{field} is longer than {max_length} characters")
+        raise errors.InvalidInput(
+            field, f"{field} is longer than {max_length} characters", reason="too_long"
+        )
     if _CONTROL.search(cleaned):
-        raise errors.InvalidInput(field, f"{field} contains control characters")
+        raise errors.InvalidInput(
+            field, f"{field} contains control characters", reason="control_characters"
+        )
     return cleaned
 
 
@@ -46,12 +56,15 @@ def email(value: str | None, *, field: str = "email") -> str:
     try:
         checked = email_validator.validate_email(cleaned, check_deliverability=False)
     except email_validator.EmailNotValidError:
-        raise errors.InvalidInput(field, f"{field}: {cleaned!r} is not an email address") from None
+        raise errors.InvalidInput(
+            field, f"{field}: {cleaned!r} is not an email address", reason="not_an_email"
+        ) from None
     if checked.ascii_email is None:
         raise errors.InvalidInput(
             field,
             f"{field}: {cleaned!r} cannot be mailed: only the part after the @ may have letters "
             "beyond ASCII",
+            reason="not_mailable",
         )
     return checked.ascii_email
 
@@ -59,16 +72,45 @@ def email(value: str | None, *, field: str = "email") -> str:
 def whole_number(field: str, value: object) -> int:
     """An int, and not a bool, float or numeric string passed where a count belongs."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.InvalidInput(field, f"{field} must be a whole number, got {value!r}")
+        raise errors.InvalidInput(
+            field, f"{field} must be a whole number, got {value!r}", reason="not_a_number"
+        )
     return value
+
+
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+_MAX_DIGITS = 18  # beyond any count here; a longer run of digits is read as this large
+
+
+def whole_number_text(field: str, text: str | None) -> int:
+    """A whole number typed into a form (`" 2 "`, `"+2"`), to be checked with `count`.
+
+    Blank is `required`; anything but ASCII digits with an optional sign (`"two"`, `"2.5"`,
+    Arabic-Indic digits) is `not_a_number`. A huge number stays a number, kept small enough
+    for `count` to call it `too_large` (or `too_small`) without building a giant int.
+    """
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise errors.InvalidInput(field, f"{field} is required", reason="required")
+    if not _DIGITS.fullmatch(cleaned):
+        raise errors.InvalidInput(
+            field, f"{field} must be a whole number, got {cleaned[:20]!r}", reason="not_a_number"
+        )
+    digits = cleaned.lstrip("+-")
+    sign = -1 if cleaned.startswith("-") else 1
+    return sign * (int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS)
 
 
 def count(field: str, value: int, *, minimum: int = 0, maximum: int | None = None) -> int:
     whole_number(field, value)
     if value < minimum:
-        raise errors.InvalidInput(field, f"{field} must be at least {minimum}, got {value}")
+        raise errors.InvalidInput(
+            field, f"{field} must be at least {minimum}, got {value}", reason="too_small"
+        )
     if maximum is not None and value > maximum:
-        raise errors.InvalidInput(field, f"{field} must be at most {maximum}, got {value}")
+        raise errors.InvalidInput(
+            field, f"{field} must be at most {maximum}, got {value}", reason="too_large"
+        )
     return value
 
 

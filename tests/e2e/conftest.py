@@ -25,13 +25,17 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlencode
 
 import gunicorn.config
 import pytest
 
+from azctl.http import forgery
 from azctl.settings import get_settings, reload_settings
+from tests.http.helpers import form_token_in
 
 STARTUP_SECONDS = 30.0
 STOP_SECONDS = 10.0
@@ -100,6 +104,34 @@ class LiveServer:
         self, path: str, *, headers: Mapping[str, str] | None = None, timeout: float = 10.0
     ) -> HttpAnswer:
         return self.request("GET", path, headers=headers, timeout=timeout)
+
+    def post_form(
+        self,
+        path: str,
+        fields: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> HttpAnswer:
+        """POSTs the form of the page at `path` as a browser does: GETs the page, then sends
+        `fields` with its anti-forgery token and the cookie it set (redirects followed)."""
+        shown = self.get(path, headers=headers, timeout=timeout)
+        jar = SimpleCookie()
+        for header in shown.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+        token = form_token_in(shown.text)
+        assert forgery.COOKIE in jar and token, f"{path} has no form: {shown.status}"
+        return self.request(
+            "POST",
+            path,
+            body=urlencode({**(fields or {}), forgery.FIELD: token}).encode(),
+            headers={
+                **(headers or {}),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"{forgery.COOKIE}={jar[forgery.COOKIE].value}",
+            },
+            timeout=timeout,
+        )
 
     def stop(self) -> None:
         """SIGTERM, a wait for gunicorn to stop its workers and exit, else SIGKILL to all of

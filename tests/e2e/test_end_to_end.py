@@ -102,7 +102,7 @@ def test_book_mail_confirm_ticket_and_scan_over_real_sockets(
         # Following the link (a mail scanner does) confirmed nothing.
         assert _status(session, reference) == ReservationStatus.PENDING
 
-        ticket_page = server.request("POST", path)  # the Confirm button; 303 to the ticket
+        ticket_page = server.post_form(path)  # the Confirm button; 303 to the ticket
         assert ticket_page.status == 200
         assert reference in ticket_page.text and 'id="qr"' in ticket_page.text
 

@@ -30,6 +30,8 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from azctl.http import book as book_pages
+from azctl.http import forgery
 from azctl.http.app import create_app
 from azctl.models import Performance, ReservationStatus
 from azctl.services import booking, reservations, staff, times
@@ -59,6 +61,9 @@ class Seeded:
     ticket_token: str
     ticket_cancel_token: str
     staff_token: str  # of an active box-office member
+    receipt: str  # of the pending booking: its /booked/{receipt} page
+    form_cookie: str  # what a browser holds after showing a page with a form: its cookie
+    form_token: str  # and the anti-forgery token of that page's form
 
 
 @pytest.fixture
@@ -75,6 +80,8 @@ def seeded(
     confirmed = booking.confirm_booking(session, token=to_confirm.confirm_token)
     _member, staff_token = staff.add_staff(session, username="door", role="box_office")
     assert performance.id and later.id and hidden.id
+    form_cookie = forgery.new_cookie()
+    receipt = book_pages.booked_path(pending.reservation.reference)
     return Seeded(
         performance_id=performance.id,
         later_performance_id=later.id,
@@ -86,6 +93,9 @@ def seeded(
         ticket_token=confirmed.ticket_token,
         ticket_cancel_token=to_confirm.cancel_token,
         staff_token=staff_token,
+        receipt=receipt.removeprefix("/booked/").partition("#")[0],
+        form_cookie=form_cookie,
+        form_token=forgery.token_for(form_cookie),
     )
 
 
@@ -101,6 +111,7 @@ def _path_values(seeded: Seeded) -> dict[str, list[Any]]:
             seeded.hidden_performance_id,
         ],
         "token": [*tokens, seeded.confirm_token.lower(), f"{seeded.ticket_token}%00", *hostile],
+        "receipt": [seeded.receipt, seeded.receipt[:-2], seeded.form_token, *hostile],
         "ticket": [
             seeded.ticket_token,
             f"{seeded.ticket_token}.png",
@@ -113,8 +124,32 @@ def _path_values(seeded: Seeded) -> dict[str, list[Any]]:
     }
 
 
+# The pages whose form POST needs the anti-forgery token and cookie.
+FORM_PAGES = {
+    "/book/{performance_id}",
+    "/confirm/{token}",
+    "/cancel/{token}",
+    "/t/{ticket}/cancel",
+}
+GOOD_FORM = {
+    "name": "Fuzz",
+    "email": "fuzz@example.org",
+    "party_size": "1",
+    "consent": "yes",
+}
+
+
 def _body_variants(seeded: Seeded, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     """The generated body with seeded values put in where they make it reach the database."""
+    if path in FORM_PAGES:
+        signed = {**body, "csrf_token": seeded.form_token}
+        if path.startswith("/book/"):
+            return [
+                signed,
+                {**signed, **GOOD_FORM},
+                {**GOOD_FORM, **body, "csrf_token": seeded.form_token},
+            ]
+        return [signed]
     if path.endswith("/reservations"):
         # Valid where it must be, so the generated name, phone and notes reach the database.
         valid = {"email": "fuzz@example.org", "party_size": 1}
@@ -179,6 +214,16 @@ def api_schema(
         return _seeded_or_generated(_body_variants(seeded, context.operation.path, body), body)
 
     @schema.hook
+    def flatmap_cookies(
+        context: schemathesis.HookContext, cookies: dict[str, Any] | None
+    ) -> st.SearchStrategy[Any]:
+        # A page's form POST: half the time, from the browser holding the page's cookie.
+        if context.operation is None or context.operation.path not in FORM_PAGES:
+            return st.just(cookies)
+        browser = {**(cookies or {}), forgery.COOKIE: seeded.form_cookie}
+        return _seeded_or_generated([browser], cookies)
+
+    @schema.hook
     def flatmap_headers(
         context: schemathesis.HookContext, headers: dict[str, Any] | None
     ) -> st.SearchStrategy[Any]:
@@ -222,9 +267,22 @@ def test_the_seeded_records_answer_as_documented(
         path_parameters: dict[str, Any] | None = None,
         body: Any = NOT_SET,
         headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
     ) -> schemathesis.Response:
+        """One request; `form` sends a page's form as a browser would, token and cookie."""
         operation = api_schema[path][method]
-        case = operation.Case(path_parameters=path_parameters, body=body, headers=headers)
+        cookies, media_type = None, None
+        if form is not None:
+            body = {**form, "csrf_token": seeded.form_token}
+            cookies = {forgery.COOKIE: seeded.form_cookie}
+            media_type = "application/x-www-form-urlencoded"
+        case = operation.Case(
+            path_parameters=path_parameters,
+            body=body,
+            headers=headers,
+            cookies=cookies,
+            media_type=media_type,
+        )
         response = case.call_and_validate(checks=CHECKS)
         assert response.status_code == status, (method, path, response.text[:300])
         return response
@@ -238,6 +296,16 @@ def test_the_seeded_records_answer_as_documented(
     call("GET", "/api/performances/{performance_id}", 200, path_parameters=performance)
     hidden = {"performance_id": seeded.hidden_performance_id}
     call("GET", "/api/performances/{performance_id}", 404, path_parameters=hidden)
+    call("GET", "/book/{performance_id}", 200, path_parameters=performance)
+    call("GET", "/book/{performance_id}", 404, path_parameters=hidden)
+    call("POST", "/book/{performance_id}", 422, path_parameters=performance, form={})
+    booked = call(
+        "POST", "/book/{performance_id}", 303, path_parameters=performance, form=GOOD_FORM
+    )
+    [booked_at] = booked.headers["location"]
+    receipt = booked_at.removeprefix("/booked/").partition("#")[0]
+    call("GET", "/booked/{receipt}", 200, path_parameters={"receipt": receipt})
+    call("GET", "/booked/{receipt}", 404, path_parameters={"receipt": receipt[:-3]})
     accepted = call(
         "POST",
         "/api/performances/{performance_id}/reservations",
@@ -249,7 +317,8 @@ def test_the_seeded_records_answer_as_documented(
 
     confirm = {"token": seeded.confirm_token}
     call("GET", "/confirm/{token}", 200, path_parameters=confirm)
-    redirect = call("POST", "/confirm/{token}", 303, path_parameters=confirm)
+    call("POST", "/confirm/{token}", 403, path_parameters=confirm)  # no token: forged
+    redirect = call("POST", "/confirm/{token}", 303, path_parameters=confirm, form={})
     [location] = redirect.headers["location"]
     here, _, new_ticket = location.rpartition("/t/")
     assert here == ""  # a path on the host the request used
@@ -257,7 +326,7 @@ def test_the_seeded_records_answer_as_documented(
     session.rollback()  # a fresh snapshot: SQLite's would still show the pending booking
     confirmed = reservations.get_reservation(session, reference=seeded.pending_reference)
     assert confirmed.status == ReservationStatus.CONFIRMED
-    call("POST", "/confirm/{token}", 409, path_parameters=confirm)
+    call("POST", "/confirm/{token}", 409, path_parameters=confirm, form={})
     call("POST", "/api/confirmations", 409, body=confirm)
     fresh = booking.submit_booking(
         session,
@@ -279,13 +348,16 @@ def test_the_seeded_records_answer_as_documented(
     call("GET", "/confirm/{token}", 410, path_parameters={"token": stale.confirm_token})
     call("POST", "/api/confirmations", 410, body={"token": stale.confirm_token})
 
-    for ticket in (seeded.ticket_token, f"{seeded.ticket_token}.png"):
+    for ticket in (seeded.ticket_token, f"{seeded.ticket_token}.png", f"{seeded.ticket_token}.ics"):
         call("GET", "/t/{ticket}", 200, path_parameters={"ticket": ticket})
+    ticket_cancel = {"ticket": seeded.ticket_token}
+    call("GET", "/t/{ticket}/cancel", 200, path_parameters=ticket_cancel)
     scan = {"token": seeded.ticket_token, "performance_id": seeded.performance_id}
     call("POST", "/api/checkins", 401, body=scan)
     admitted = call("POST", "/api/checkins", 201, body=scan, headers=staff_header).json()
     assert admitted["reference"] == seeded.ticket_reference
     call("POST", "/api/checkins", 409, body=scan, headers=staff_header)
+    call("POST", "/t/{ticket}/cancel", 409, path_parameters=ticket_cancel, form={})
     elsewhere = {**scan, "performance_id": seeded.later_performance_id}
     refused = call("POST", "/api/checkins", 422, body=elsewhere, headers=staff_header).json()
     assert refused["code"] == "wrong_performance"
@@ -293,7 +365,7 @@ def test_the_seeded_records_answer_as_documented(
     cancel = {"token": seeded.cancel_token}
     call("GET", "/cancel/{token}", 200, path_parameters=cancel)
     call("POST", "/api/cancellations", 200, body=cancel)
-    call("POST", "/cancel/{token}", 409, path_parameters=cancel)
+    call("POST", "/cancel/{token}", 409, path_parameters=cancel, form={})
     session.rollback()
     cancelled = reservations.get_reservation(session, reference=seeded.pending_reference)
     assert cancelled.status == ReservationStatus.CANCELLED
@@ -304,6 +376,8 @@ HOSTILE_PATHS = {
     "/confirm/{token}": "token",
     "/cancel/{token}": "token",
     "/t/{ticket}": "ticket",
+    "/t/{ticket}/cancel": "ticket",
+    "/booked/{receipt}": "receipt",
 }
 HOSTILE_VALUES = ["%00", "open-show%00", "%FF", "%C0%80", "%EF%BF%BF", "%F0%9F%8E%AD"]
 

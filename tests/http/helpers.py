@@ -1,5 +1,6 @@
 """Checks shared by the HTTP tests: a client that remembers its answers, the problem+json shape,
-visitor pages, security headers, and reading back the QR code a ticket serves."""
+visitor pages, security headers, posting a page's form as a browser does, and reading back the
+QR code a ticket serves."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import struct
 import zlib
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import falcon
 import falcon.testing
 import zxingcpp
 from falcon.testing import Result
+
+from azctl.http import forgery
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 SECURITY_HEADERS = {
@@ -22,6 +26,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FORM = "application/x-www-form-urlencoded"
+_FORM_TOKEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
 _BIT_TO_GREY = bytes.maketrans(b"01", b"\x00\xff")
 
 # A visitor whose every detail is distinctive enough to be searched for in an answer.
@@ -152,3 +158,43 @@ def qr_text(png: bytes) -> str:
         previous = line
     [barcode] = zxingcpp.read_barcodes(memoryview(bytes(grey)).cast("B", (height, width)))
     return barcode.text
+
+
+def form_token_in(page: str) -> str | None:
+    """The anti-forgery token a page's form carries, if it has a form."""
+    found = _FORM_TOKEN.search(page)
+    return found[1] if found else None
+
+
+def form_pass(shown: Result | None = None) -> tuple[str, str]:
+    """The (cookie, token) a browser posts a form with: the ones the page `shown` gave it, or,
+    if it had no form (a refusal), the ones an earlier page would have given it, made here."""
+    cookie = shown.cookies.get(forgery.COOKIE) if shown is not None else None
+    token = form_token_in(shown.text) if shown is not None else None
+    if cookie is None or token is None:
+        value = forgery.new_cookie()
+        return value, forgery.token_for(value)
+    return cookie.value, token
+
+
+def post_form(
+    client: falcon.testing.TestClient,
+    path: str,
+    fields: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> Result:
+    """POSTs the form of the page at `path` with `fields`, as a browser does: it GETs the page
+    first and sends the anti-forgery token and cookie the page came with (`form_pass`).
+    `headers` go with both requests; the other arguments (host, port, remote_addr) with the POST.
+    """
+    cookie, token = form_pass(client.simulate_get(path, headers=headers))
+    return client.simulate_post(
+        path,
+        body=urlencode({**(fields or {}), forgery.FIELD: token}),
+        content_type=FORM,
+        cookies={forgery.COOKIE: cookie},
+        headers=headers,
+        **kwargs,
+    )

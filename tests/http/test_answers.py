@@ -7,7 +7,13 @@ from falcon.testing import TestClient
 
 from azctl.http.app import get_app
 from azctl.services import tokens
-from tests.http.helpers import assert_problem, assert_security_headers, booking_body
+from tests.http.helpers import (
+    assert_page,
+    assert_problem,
+    assert_security_headers,
+    booking_body,
+    post_form,
+)
 
 
 def test_every_kind_of_answer_carries_the_security_headers(
@@ -19,7 +25,8 @@ def test_every_kind_of_answer_carries_the_security_headers(
         "json": client.simulate_get("/api/shows"),
         "openapi": client.simulate_get("/openapi.json"),
         "page": client.simulate_get(f"/confirm/{submitted.confirm_token}"),
-        "redirect": client.simulate_post(f"/confirm/{submitted.confirm_token}"),
+        "redirect": post_form(client, f"/confirm/{submitted.confirm_token}"),
+        "forged": client.simulate_post(f"/cancel/{submitted.cancel_token}"),
         "ticket": client.simulate_get(f"/t/{ticket}"),
         "png": client.simulate_get(f"/t/{ticket}.png"),
         "svg": client.simulate_get(f"/t/{ticket}.svg"),
@@ -42,6 +49,7 @@ def test_every_kind_of_answer_carries_the_security_headers(
         "openapi": 200,
         "page": 200,
         "redirect": 303,
+        "forged": 403,
         "ticket": 200,
         "png": 200,
         "svg": 200,
@@ -85,6 +93,28 @@ def test_an_unknown_path_is_a_404_problem(client, subtests):
     for path in UNKNOWN_PATHS:
         with subtests.test(path=path):
             assert_problem(client.simulate_get(path), 404, "not_found")
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_an_unknown_path_asked_for_by_a_browser_is_a_page(client, subtests):
+    """A visitor who mistypes an address reads a page in their language; a program that asks
+    for JSON, or for anything (`*/*`), still gets problem+json."""
+    for path in ["/nowhere", "/book/abc", "/t", "/api/shows/a/b"]:
+        with subtests.test(path=path):
+            page = assert_page(
+                client.simulate_get(path, headers={"Accept": BROWSER}),
+                404,
+                "We could not find this page",
+            )
+            assert 'data-code="not_found"' in page
+            for accept in ("application/json", "*/*", "application/json, text/html;q=0.5"):
+                answer = client.simulate_get(path, headers={"Accept": accept})
+                assert_problem(answer, 404, "not_found")
+    italian = client.simulate_get("/nowhere", headers={"Accept": BROWSER, "Accept-Language": "it"})
+    assert_page(italian, 404, "Pagina non trovata")
+    assert '<html lang="it">' in italian.text
 
 
 def test_a_method_a_path_does_not_answer_is_a_405_problem(client, subtests):

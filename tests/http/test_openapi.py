@@ -19,9 +19,12 @@ DESIGN_PATHS = {
     "/api/confirmations": {"post"},
     "/api/cancellations": {"post"},
     "/api/checkins": {"post"},
+    "/book/{performance_id}": {"get", "post"},
+    "/booked/{receipt}": {"get"},
     "/confirm/{token}": {"get", "post"},
     "/cancel/{token}": {"get", "post"},
     "/t/{ticket}": {"get"},
+    "/t/{ticket}/cancel": {"get", "post"},
     "/openapi.json": {"get"},
 }
 
@@ -80,6 +83,23 @@ def test_it_follows_the_settings(monkeypatch, make_client):
     party_size = document["components"]["schemas"]["BookingRequest"]["properties"]["party_size"]
     assert (party_size["minimum"], party_size["maximum"]) == (1, 5)
     assert document["servers"] == [{"url": "https://tickets.example.org"}]
+
+
+def test_the_booking_language_is_one_the_theatre_offers(monkeypatch, make_client):
+    monkeypatch.setenv("AZCTL_LANGUAGES", "it,en")
+    reload_settings()
+    document = make_client().simulate_get("/openapi.json").json
+    language = document["components"]["schemas"]["BookingRequest"]["properties"]["language"]
+    assert {"type": "string", "maxLength": 16, "enum": ["it", "en"]} in language["anyOf"]
+
+
+def test_every_page_form_post_declares_its_token_and_the_forbidden_answer(document):
+    for path in ("/book/{performance_id}", "/confirm/{token}", "/cancel/{token}"):
+        post = document["paths"][path]["post"]
+        form = post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        assert "csrf_token" in form["properties"], path
+        assert "403" in post["responses"], path
+    assert "403" not in document["paths"]["/api/confirmations"]["post"]["responses"]
 
 
 def test_an_undeclared_status_is_caught_by_the_clients_check(client):

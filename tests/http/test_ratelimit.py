@@ -13,7 +13,7 @@ from azctl.http.ratelimit import ClientIdentity, RateLimiter
 from azctl.services import tokens
 from azctl.settings import reload_settings
 from tests.helpers import unchanged
-from tests.http.helpers import assert_page, assert_problem, booking_body
+from tests.http.helpers import assert_page, assert_problem, booking_body, post_form
 
 PROXY = "10.0.0.1"
 LIMITED = "rate_limited"
@@ -44,12 +44,15 @@ def post(limited_client, performance):
         "confirmation": ("/api/confirmations", {"json": {"token": token}}),
         "cancellation": ("/api/cancellations", {"json": {"token": token}}),
         "checkin": ("/api/checkins", {"json": {}}),
-        "confirm page": (f"/confirm/{token}", {}),
-        "cancel page": (f"/cancel/{token}", {}),
+        "confirm page": (f"/confirm/{token}", None),
+        "cancel page": (f"/cancel/{token}", None),
+        "booking page": (f"/book/{performance.id}", {"party_size": "0"}),
     }
 
     def send(scope, *, remote_addr="192.0.2.10", headers=None):
         path, kwargs = requests[scope]
+        if scope.endswith("page"):  # a browser's form, with its anti-forgery token
+            return post_form(limited_client, path, kwargs, remote_addr=remote_addr, headers=headers)
         return limited_client.simulate_post(
             path, remote_addr=remote_addr, headers=headers, **kwargs
         )
@@ -62,7 +65,16 @@ def statuses(send, count, **kwargs):
 
 
 @pytest.mark.parametrize(
-    "scope", ["booking", "confirmation", "cancellation", "checkin", "confirm page", "cancel page"]
+    "scope",
+    [
+        "booking",
+        "confirmation",
+        "cancellation",
+        "checkin",
+        "confirm page",
+        "cancel page",
+        "booking page",
+    ],
 )
 def test_the_fourth_post_in_a_minute_is_429_with_retry_after(engine, post, scope):
     allowed = statuses(lambda: post(scope), 3)
@@ -88,6 +100,20 @@ def test_the_confirm_page_and_the_api_share_the_confirmation_count(post):
     assert statuses(lambda: post("confirmation"), 2) == [404, 404]
     assert post("confirm page").status_code == 404
     assert post("confirm page").status_code == 429
+
+
+def test_the_booking_page_and_the_api_share_the_booking_count(post):
+    assert statuses(lambda: post("booking"), 2) == [422, 422]
+    assert post("booking page").status_code == 422
+    assert post("booking page").status_code == 429
+
+
+def test_forged_form_posts_count_against_the_limit_too(limited_client, performance):
+    """A forged POST is refused before anything is read from the database, but it is counted:
+    the limit is what stops a flood, and a flood of forgeries is still one."""
+    path = f"/confirm/{tokens.new_token()}"
+    assert statuses(lambda: limited_client.simulate_post(path), 3) == [403, 403, 403]
+    assert limited_client.simulate_post(path).status_code == 429
 
 
 def test_gets_are_never_limited(limited_client, performance):

@@ -19,7 +19,7 @@ from azctl.services import tokens
 from azctl.settings import reload_settings
 from tests.conftest import count_rows
 from tests.helpers import unchanged
-from tests.http.helpers import assert_page, assert_problem
+from tests.http.helpers import assert_page, assert_problem, post_form
 from tests.services.helpers import fresh, stored_text
 
 LIMIT = 5
@@ -136,7 +136,7 @@ def test_guessing_emailed_links_is_cut_off_and_changes_nothing(
             def send(guess, path=path, kind=kind, limited=limited):
                 if kind == "json":
                     return limited.simulate_post(path, json={"token": guess})
-                return limited.simulate_post(path.format(token=guess))
+                return post_form(limited, path.format(token=guess))
 
             with unchanged(engine):
                 answers = [send(guess) for guess in guesses()]

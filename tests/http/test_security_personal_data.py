@@ -23,7 +23,14 @@ from azctl.models import Reservation
 from azctl.services import booking, checkin, mail, outbox, tokens
 from azctl.settings import reload_settings
 from tests.e2e import conftest as e2e
-from tests.http.helpers import VISITOR, assert_page, assert_problem, booking_body, qr_text
+from tests.http.helpers import (
+    VISITOR,
+    assert_page,
+    assert_problem,
+    booking_body,
+    post_form,
+    qr_text,
+)
 from tests.services.helpers import messages
 
 PUBLIC = "https://tickets.example.org"
@@ -263,7 +270,7 @@ def test_the_whole_flow_logs_no_personal_data_and_no_token(
     holds a raw token."""
     reference, confirm_token, cancel_token = book_over_http(client, engine, performance)
     assert_page(client.simulate_get(f"/confirm/{confirm_token}"), 200, "Confirm your booking")
-    confirmed = client.simulate_post(f"/confirm/{confirm_token}")
+    confirmed = post_form(client, f"/confirm/{confirm_token}")
     assert confirmed.status_code == 303
     ticket = tokens.parse_scanned(confirmed.headers["Location"])
     assert ticket is not None
@@ -374,7 +381,7 @@ def test_gunicorns_access_and_error_log_hold_no_token_and_no_personal_data(
     confirm_token, cancel_token = context["confirm_token"], context["cancel_token"]
     assert server.get(f"/confirm/{confirm_token}").status == 200
     assert server.get(f"/cancel/{cancel_token}").status == 200
-    ticket_page = server.request("POST", f"/confirm/{confirm_token}", body=b"")
+    ticket_page = server.post_form(f"/confirm/{confirm_token}")
     assert ticket_page.status == 200
     [ticket] = [m.context["ticket_token"] for m in messages(engine, kind="ticket")]
     assert server.get(f"/t/{ticket}.png").status == 200

@@ -18,7 +18,7 @@ import pytest
 from azctl.models import Reservation
 from azctl.services import tokens
 from tests.helpers import snapshot, unchanged
-from tests.http.helpers import assert_page, assert_problem
+from tests.http.helpers import assert_page, assert_problem, post_form
 from tests.services.helpers import fresh
 
 NOT_VALID = "This link is not valid"
@@ -60,7 +60,7 @@ def use_confirm(client, token, live):
     return [
         client.simulate_post("/api/confirmations", json={"token": token}),
         client.simulate_get(f"/confirm/{token}"),
-        client.simulate_post(f"/confirm/{token}"),
+        post_form(client, f"/confirm/{token}"),
     ]
 
 
@@ -68,7 +68,7 @@ def use_cancel(client, token, live):
     return [
         client.simulate_post("/api/cancellations", json={"token": token}),
         client.simulate_get(f"/cancel/{token}"),
-        client.simulate_post(f"/cancel/{token}"),
+        post_form(client, f"/cancel/{token}"),
     ]
 
 

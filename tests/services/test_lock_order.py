@@ -92,11 +92,23 @@ def test_a_missing_performance_is_not_found(session):
         db.lock_performance(session, 4242)
 
 
+CANCELLATIONS = {
+    "by staff": lambda session, ticket: booking.cancel_reservation(
+        session, reference=ticket.reservation.reference
+    ),
+    "from the ticket": lambda session, ticket: booking.cancel_by_ticket(
+        session, token=ticket.ticket_token
+    ),
+}
+
+
+@pytest.mark.parametrize("how", list(CANCELLATIONS))
 def test_check_in_racing_a_cancellation_of_the_same_booking_never_deadlocks(
-    database_url, engine, make_performance, confirmed
+    database_url, engine, make_performance, confirmed, how
 ):
     """A check-in inserts rows that reference the reservation and the performance; done before
     the performance lock, it would wait in a circle with a cancellation holding that lock."""
+    cancel_booking = CANCELLATIONS[how]
     race = db.create_engine(database_url)
     performance = make_performance(starts_in=timedelta(minutes=30))
     outcomes: list[tuple[str, str]] = []
@@ -119,7 +131,7 @@ def test_check_in_racing_a_cancellation_of_the_same_booking_never_deadlocks(
                     session.connection()
                     barrier.wait(timeout=30)
                     try:
-                        booking.cancel_reservation(session, reference=ticket.reservation.reference)
+                        cancel_booking(session, ticket)
                         answers["cancel"] = "cancelled"
                     except errors.InvalidState:
                         answers["cancel"] = "refused"

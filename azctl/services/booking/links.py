@@ -17,6 +17,7 @@ from azctl.models import CheckIn, Reservation, ReservationStatus, ReservationTok
 from azctl.services import reports, times
 from azctl.services.booking import rules
 from azctl.services.booking.locking import token_params, token_row
+from azctl.services.reservations import get_reservation
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,30 @@ def cancellation_preview(
 def ticket(session: Session, *, token: str) -> LinkedBooking:
     """The booking behind a ticket link; viewing a ticket does not use its token."""
     _check_in_token, linked = _linked(session, token, TokenPurpose.CHECK_IN)
-    if linked.reservation.status == ReservationStatus.CANCELLED:
-        raise errors.InvalidState("this booking was cancelled; the ticket is no longer valid")
-    if linked.summary.performance.cancelled_at is not None:
-        raise errors.InvalidState("this performance was cancelled; the ticket is no longer valid")
+    rules.refuse_void_ticket(linked.reservation, linked.summary.performance)
     return linked
+
+
+def ticket_cancellation_preview(
+    session: Session, *, token: str, now: datetime | None = None
+) -> LinkedBooking:
+    """What the ticket's cancel page shows before the visitor presses Cancel."""
+    now = now or times.now_utc()
+    _check_in_token, linked = _linked(session, token, TokenPurpose.CHECK_IN)
+    reservation = linked.reservation
+    rules.refuse_ticket_cancel(
+        reservation,
+        linked.summary.performance,
+        now,
+        checked_in=is_checked_in(session, reservation),
+    )
+    return linked
+
+
+def requested(session: Session, *, reference: str) -> LinkedBooking:
+    """A booking just asked for, for the page that tells its visitor to look for the mail:
+    `link_expires_at` is when its confirmation link runs out."""
+    reservation = get_reservation(session, reference=reference)
+    summary = reports.performance_summary(session, performance_id=reservation.performance_id)
+    expires_at = reservation.expires_at or summary.performance.starts_at
+    return LinkedBooking(reservation=reservation, summary=summary, link_expires_at=expires_at)

@@ -10,10 +10,9 @@ from sqlmodel import Session, select
 
 from azctl import db, errors
 from azctl.models import Reservation
-from azctl.services import i18n, reports, times, tokens, validation
-from azctl.services.booking import mails, rules
+from azctl.services import i18n, reports, times, tokens
+from azctl.services.booking import form, mails, rules
 from azctl.services.reservations import REFERENCE_PREFIX
-from azctl.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -65,23 +64,19 @@ def submit_booking(
     the visitor's (one the theatre offers, else its default): every mail of the booking uses it.
     """
     now = now or times.now_utc()
-    name = validation.required_text("name", name, max_length=200)
-    email = validation.email(email)
-    phone = validation.optional_text("phone", phone, max_length=40)
-    notes = validation.optional_text("notes", notes, max_length=1000)
-    validation.count("party_size", party_size, minimum=1, maximum=get_settings().max_party_size)
+    fields = form.clean(name=name, email=email, phone=phone, notes=notes, party_size=party_size)
     with db.write(session):
         summary = public_performance(session, performance_id=performance_id)
         rules.refuse_closed(summary.performance, now)
-        rules.refuse_not_enough_seats(party_size, summary.seats.available_seats)
+        rules.refuse_not_enough_seats(fields.party_size, summary.seats.available_seats)
         reservation = Reservation(
             performance_id=performance_id,
             reference=_unused_reference(session),
-            name=name,
-            email=email,
-            phone=phone,
-            party_size=party_size,
-            notes=notes,
+            name=fields.name,
+            email=fields.email,
+            phone=fields.phone,
+            party_size=fields.party_size,
+            notes=fields.notes,
             language=i18n.for_reservation(language),
         )
         session.add(reservation)

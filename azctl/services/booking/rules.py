@@ -107,6 +107,26 @@ def refuse_checked_in(reservation: Reservation, *, checked_in: bool) -> None:
         raise errors.InvalidState(f"{reservation.reference} has already checked in")
 
 
+def refuse_void_ticket(reservation: Reservation, performance: Performance) -> None:
+    """A ticket stands for a booking that is still on, for a performance that is still on."""
+    if reservation.status == ReservationStatus.CANCELLED:
+        raise errors.InvalidState("this booking was cancelled; the ticket is no longer valid")
+    if performance.cancelled_at is not None:
+        raise errors.InvalidState("this performance was cancelled; the ticket is no longer valid")
+
+
+def refuse_ticket_cancel(
+    reservation: Reservation, performance: Performance, now: datetime, *, checked_in: bool
+) -> None:
+    """Why a visitor cannot cancel from their ticket: the ticket is void, the performance has
+    started (as a cancel link, whose token expires at the start), or the booking is not open or
+    has come in."""
+    refuse_void_ticket(reservation, performance)
+    if performance.starts_at <= now:
+        raise errors.TokenExpired("the performance has started; it can no longer be cancelled")
+    refuse_cancel(reservation, checked_in=checked_in)
+
+
 def refuse_resend(reservation: Reservation, performance: Performance, now: datetime) -> None:
     if performance.starts_at <= now or performance.cancelled_at is not None:
         raise errors.InvalidState(
