@@ -83,8 +83,8 @@ def test_every_text_option_is_stored_exactly_or_refused_in_one_line(
     cli: Cli, database_url: str, engine: Engine
 ):
     """Each payload in every text option of `venue add` and `show add` at once: SQL is kept as
-    text, byte for byte (trimmed; a summary's whitespace folded), in the database and in the table `show` prints; NUL and
-    undecodable bytes are refused in one line and add nothing."""
+    text, byte for byte (trimmed; a summary's whitespace folded), in the database and in the
+    table `show` prints; NUL and undecodable bytes are refused in one line and add nothing."""
     for table, payload in itertools.product(TEXTS, PAYLOADS):
         before = count_rows(engine, table)
         result = add(cli, table, dict.fromkeys(TEXTS[table], payload))
