@@ -67,6 +67,13 @@ def _problems(*statuses: int) -> dict[str, Any]:
 
 
 _PAGE = {"text/html": {"schema": {"type": "string"}}}
+_LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The page's language (one of AZCTL_LANGUAGES), kept in a cookie.",
+}
 
 
 def _page(description: str) -> dict[str, Any]:
@@ -217,6 +224,43 @@ def _paths() -> dict[str, Any]:
                     **_problems(401, 404, 409, *_POST_PROBLEMS),
                 },
             }
+        },
+        "/": {
+            "get": {
+                "summary": "The season: published shows, their next performances and free seats",
+                "parameters": [_LANG],
+                "responses": {**_page("The season page"), **_page_problems()},
+            }
+        },
+        "/shows/{slug}": {
+            "get": {
+                "summary": "A show: poster, summary, description, performances and Book links",
+                "parameters": [
+                    _path_parameter("slug", {"type": "string"}, "The show's slug."),
+                    _LANG,
+                ],
+                "responses": {**_page("The show's page"), **_page_problems(404)},
+            }
+        },
+        "/posters/{digest}": {
+            method: {
+                "summary": "A show's stored poster, kept by caches for a year (its URL is its hash)",
+                "parameters": [
+                    _path_parameter("digest", {"type": "string"}, "The hash of the poster.")
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The image",
+                        "content": {
+                            media: {"schema": {"type": "string", "format": "binary"}}
+                            for media in ("image/jpeg", "image/png")
+                        },
+                    },
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    **_problems(404),
+                },
+            }
+            for method in ("get", "head")
         },
         "/book/{performance_id}": {
             "get": {

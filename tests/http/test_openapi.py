@@ -11,6 +11,9 @@ import pytest
 from azctl.settings import reload_settings
 
 DESIGN_PATHS = {
+    "/": {"get"},
+    "/shows/{slug}": {"get"},
+    "/posters/{digest}": {"get", "head"},
     "/health": {"get", "head"},
     "/api/shows": {"get"},
     "/api/shows/{slug}": {"get"},
