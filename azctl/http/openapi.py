@@ -244,7 +244,7 @@ def _paths() -> dict[str, Any]:
         },
         "/posters/{digest}": {
             method: {
-                "summary": "A show's stored poster, kept by caches for a year (its URL is its hash)",
+                "summary": "A show's stored poster, cached for a year (its URL is its hash)",
                 "parameters": [
                     _path_parameter("digest", {"type": "string"}, "The hash of the poster.")
                 ],
