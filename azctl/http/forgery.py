@@ -26,6 +26,7 @@ import falcon
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from azctl import errors
+from azctl.http import pages
 from azctl.http.bodies import read_form
 from azctl.settings import get_settings
 
@@ -77,19 +78,6 @@ def form_token(req: falcon.Request) -> str:
     return str(req.context.form_token)
 
 
-def _set_cookie(req: falcon.Request, resp: falcon.Response, value: str) -> None:
-    framed = bool(get_settings().embed_origins) and req.scheme == "https"
-    resp.set_cookie(
-        COOKIE,
-        value,
-        path="/",
-        secure=req.scheme == "https",
-        http_only=True,
-        same_site="None" if framed else "Lax",
-        partitioned=framed,
-    )
-
-
 class Forgery:
     """Checks the token of every POST to an `html_forms` resource, and gives every such page a
     token for its forms (and the browser its cookie, if it has none yet)."""
@@ -105,5 +93,5 @@ class Forgery:
                 raise FormExpired("this form has expired or was not sent from our page; reload it")
         elif cookie is None or not _COOKIE_VALUE.fullmatch(cookie):
             cookie = new_cookie()
-            _set_cookie(req, resp, cookie)
+            pages.set_cookie(req, resp, COOKIE, cookie)
         req.context.form_token = token_for(str(cookie))

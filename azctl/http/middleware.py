@@ -98,15 +98,7 @@ class Language:
         req.context.language = pages.choose_language(req)
         resp.append_header("Vary", "Accept-Language, Cookie")
         if asked:
-            resp.set_cookie(
-                pages.LANGUAGE_COOKIE,
-                asked,
-                max_age=365 * 86400,
-                path="/",
-                secure=req.scheme == "https",
-                http_only=True,
-                same_site="Lax",
-            )
+            pages.set_cookie(req, resp, pages.LANGUAGE_COOKIE, asked, max_age=365 * 86400)
 
 
 class RateLimits:

@@ -102,6 +102,28 @@ def _switch(req: falcon.Request, language: str) -> list[dict[str, str]]:
     ]
 
 
+def set_cookie(
+    req: falcon.Request, resp: falcon.Response, name: str, value: str, *, max_age: int | None = None
+) -> None:
+    """A cookie of the visitor's pages (the language, the forms' anti-forgery cookie).
+
+    `SameSite=Lax` keeps it from POSTs another site makes. A page framed by the theatre's own
+    site (AZCTL_EMBED_ORIGINS) is on another site, where a browser sends no Lax cookie: there,
+    on https, it is `SameSite=None; Secure; Partitioned`, kept apart per embedding site.
+    """
+    framed = bool(get_settings().embed_origins) and req.scheme == "https"
+    resp.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=req.scheme == "https",
+        http_only=True,
+        same_site="None" if framed else "Lax",
+        partitioned=framed,
+    )
+
+
 def render(
     req: falcon.Request,
     resp: falcon.Response,
