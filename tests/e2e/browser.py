@@ -211,7 +211,9 @@ def axe_violations(page: Page) -> list[dict]:
     the answer to a POST is checked as the visitor got it), its images and the rest still
     fetched from the server. The pages run no script, so the twin shows what the visitor saw.
     """
-    if _settings.get(page.context, {}).get("javascript", True):
+    if page.context not in _settings:
+        pytest.fail("axe needs a context made by new_context(): it must know if JavaScript is on")
+    if settings_of(page.context)["javascript"]:
         return _run_axe(page)
     twin_settings = {**settings_of(page.context), "javascript": True}
     assert page.context.browser is not None
