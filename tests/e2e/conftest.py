@@ -1,4 +1,5 @@
-"""End-to-end fixtures: the public endpoint served for real by gunicorn, in a process of its own.
+"""End-to-end fixtures: the public endpoint served for real by gunicorn, in a process of its own,
+and Debian's headless Chromium to visit its pages (tests/e2e/browser.py has the helpers).
 
     def test_something(database_url, gunicorn_server):
         ...seed the database through the services...
@@ -9,6 +10,13 @@ The server's port is chosen before the test seeds anything and `AZCTL_PUBLIC_URL
 is set to it (`public_url`), so links and QR codes made here point at the server, as the server's
 own do. The server shares this process's data dir and `AZCTL_SECRET_KEY`, so a token made here is
 one the server knows. It is stopped (SIGTERM, then SIGKILL) when the test ends.
+
+    def test_a_page(site, browser_context):
+        page = browser_context(screen=PHONE, language="it").new_page()
+        site.open(page, f"/confirm/{site.book().confirm_token}")
+
+`site` is a server on a seeded SQLite database (tests/e2e/pages.py); `browser_context` makes
+contexts of one Chromium launched per test module (`chromium_browser`).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlencode
 
 import gunicorn.config
@@ -36,6 +44,13 @@ import pytest
 from azctl.http import forgery
 from azctl.settings import get_settings, reload_settings
 from tests.http.helpers import form_token_in
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext
+    from sqlmodel import Session
+
+    from azctl.models import Performance
+    from tests.e2e.pages import Site
 
 STARTUP_SECONDS = 30.0
 STOP_SECONDS = 10.0
@@ -276,3 +291,51 @@ def _wait_until_healthy(server: LiveServer, timeout: float) -> None:
             server.process.wait(timeout=0.05)
     server.stop()
     pytest.fail(f"gunicorn did not answer GET /health in {timeout}s ({last}):\n{server.log()}")
+
+
+@pytest.fixture(scope="module")
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, launched once for the whole test module (skipped, or failed
+    under CI=true, when it is missing); each test makes its own contexts in it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e import browser
+
+    browser.chromium_executable()  # skip or fail before starting Playwright's driver
+    with sync_playwright() as playwright:
+        launched = browser.launch(playwright)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def browser_context(chromium_browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """`browser_context(screen=, language=, javascript=, dark=, reduced_motion=, bypass_csp=)`:
+    a fresh context (a new visitor: no cookies) as `browser.new_context` makes it; all of them
+    are closed when the test ends."""
+    from tests.e2e import browser
+
+    made: list[BrowserContext] = []
+
+    def make(**settings: object) -> BrowserContext:
+        context = browser.new_context(chromium_browser, **settings)  # type: ignore[arg-type]
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def site(
+    session: Session,
+    make_performance: Callable[..., Performance],
+    gunicorn_server: Callable[..., LiveServer],
+) -> Site:
+    """A server on a database with a show on sale, ready for a browser (tests/e2e/pages.py)."""
+    from tests.e2e.pages import Site
+
+    return Site.start(session, make_performance, gunicorn_server)

@@ -4,7 +4,6 @@ served (docs/architecture.md, "Links and redirects")."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,27 +11,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 import zxingcpp
-from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import BrowserContext
 from sqlmodel import Session
 
 from azctl.models import Performance, ReservationStatus
 from azctl.services import booking, reservations, tokens
-from azctl.settings import Settings
+from azctl.settings import Settings, get_settings
+from tests.e2e.browser import watch_for_problems
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-proxy-server",
-]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TICKET_PATH = re.compile(rf"/t/[{tokens.ALPHABET}]{{{tokens.TOKEN_LENGTH}}}$")
 # The QR image as the browser decoded it: one grey byte per pixel, read back through a canvas.
@@ -50,41 +39,6 @@ READ_QR_PIXELS = """() => {
 }"""
 
 
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: bash .ci/run installs Debian's chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-def _watch_for_problems(page: Page) -> list[str]:
-    """What went wrong in the page: script errors, CSP refusals, failed or refused requests.
-
-    The browser's own request for /favicon.ico (there is none) does not count.
-    """
-    problems: list[str] = []
-
-    def ours(url: str) -> bool:
-        return not url.endswith("/favicon.ico")
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and ours(message.location.get("url", "")):
-            problems.append(f"console: {message.text}")
-
-    def on_response(response: Response) -> None:
-        if response.status >= 400 and ours(response.url):
-            problems.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(f"script: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"{request.url}: {request.failure}"))
-    page.on("response", on_response)
-    return problems
-
-
 def _qr_text(pixels: dict) -> str:
     grey = memoryview(bytes(pixels["grey"])).cast("B", (pixels["height"], pixels["width"]))
     [barcode] = zxingcpp.read_barcodes(grey)
@@ -99,7 +53,7 @@ def _status(session: Session, reference: str) -> ReservationStatus:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("links_to", ["this_server", "the_default_port_8000"])
 def test_confirm_in_a_browser_lands_on_the_ticket_with_its_qr_code(
-    chromium: Path,
+    browser_context: Callable[..., BrowserContext],
     session: Session,
     make_performance: Callable[..., Performance],
     book: Callable[..., booking.SubmittedBooking],
@@ -121,45 +75,36 @@ def test_confirm_in_a_browser_lands_on_the_ticket_with_its_qr_code(
         server = gunicorn_server(extra_env={"AZCTL_PUBLIC_URL": public_url})
         assert server.port != 8000
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            problems = _watch_for_problems(page)
+    page = browser_context().new_page()
+    problems = watch_for_problems(page)
 
-            opened = page.goto(server.url(f"/confirm/{submitted.confirm_token}"))
-            assert opened is not None and opened.status == 200
-            assert page.title().startswith(f"Confirm your booking {reference} · ")
-            assert "Ada <b>Lovelace</b>" in page.inner_text("body")  # shown as text, escaped
-            # Showing the page confirms nothing (a mail scanner's GET must not).
-            assert _status(session, reference) == ReservationStatus.PENDING
+    opened = page.goto(server.url(f"/confirm/{submitted.confirm_token}"))
+    assert opened is not None and opened.status == 200
+    assert page.title() == f"Confirm your booking {reference} · {get_settings().theatre_name}"
+    assert "Ada <b>Lovelace</b>" in page.inner_text("body")  # shown as text, escaped
+    # Showing the page confirms nothing (a mail scanner's GET must not).
+    assert _status(session, reference) == ReservationStatus.PENDING
 
-            with page.expect_navigation(url=TICKET_PATH):
-                page.click("#confirm")
-            assert page.url.startswith(f"{server.base_url}/t/")
-            ticket_token = page.url.rpartition("/t/")[2]
+    with page.expect_navigation(url=TICKET_PATH):
+        page.click("#confirm")
+    assert page.url.startswith(f"{server.base_url}/t/")
+    ticket_token = page.url.rpartition("/t/")[2]
 
-            qr = page.locator("img#qr")
-            qr.wait_for(state="visible")
-            page.wait_for_function("() => document.getElementById('qr').complete")
-            loaded = page.evaluate(
-                "() => { const img = document.getElementById('qr');"
-                " return {complete: img.complete, width: img.naturalWidth}; }"
-            )
-            assert loaded["complete"] and loaded["width"] > 0, loaded
-            assert _qr_text(page.evaluate(READ_QR_PIXELS)) == f"{public_url}/t/{ticket_token}"
-            assert page.inner_text(".reference") == reference
-            assert reference in page.title()
+    qr = page.locator("img#qr")
+    qr.wait_for(state="visible")
+    page.wait_for_function("() => document.getElementById('qr').complete")
+    loaded = page.evaluate(
+        "() => { const img = document.getElementById('qr');"
+        " return {complete: img.complete, width: img.naturalWidth}; }"
+    )
+    assert loaded["complete"] and loaded["width"] > 0, loaded
+    assert _qr_text(page.evaluate(READ_QR_PIXELS)) == f"{public_url}/t/{ticket_token}"
+    assert page.inner_text(".reference") == reference
+    assert reference in page.title()
 
-            screenshot = tmp_path / "ticket.png"
-            page.screenshot(path=str(screenshot), full_page=True)
-            assert problems == [], problems  # no CSP refusal, no failed request, no script error
-        finally:
-            browser.close()
-
+    screenshot = tmp_path / "ticket.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert problems == [], problems  # no CSP refusal, no failed request, no script error
     image = screenshot.read_bytes()
     assert image.startswith(PNG_MAGIC) and len(image) > 1000
     assert _status(session, reference) == ReservationStatus.CONFIRMED
