@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from http import HTTPStatus
 from importlib.resources import files
@@ -18,6 +19,7 @@ import falcon
 import jinja2
 
 from azctl import errors
+from azctl.http.cache import AnswerCache
 from azctl.services import i18n
 from azctl.services.i18n import N_
 from azctl.settings import Settings, get_settings
@@ -124,21 +126,11 @@ def set_cookie(
     )
 
 
-def render(
-    req: falcon.Request,
-    resp: falcon.Response,
-    template: str,
-    *,
-    status: int = 200,
-    **context: Any,
-) -> None:
+def page_bytes(req: falcon.Request, template: str, **context: Any) -> bytes:
     """The page `template` in the visitor's language, with the theatre's name and the switch."""
     settings = get_settings()
     language = language_of(req)
-    resp.status = status
-    resp.content_type = falcon.MEDIA_HTML
-    resp.set_header("Content-Language", language)
-    resp.text = (
+    html = (
         _environment(language)
         .get_template(template)
         .render(
@@ -152,6 +144,41 @@ def render(
             **context,
         )
     )
+    return html.encode()
+
+
+def _answer(req: falcon.Request, resp: falcon.Response, html: bytes, status: int) -> None:
+    resp.status = status
+    resp.content_type = falcon.MEDIA_HTML
+    resp.set_header("Content-Language", language_of(req))
+    resp.data = html
+
+
+def render(
+    req: falcon.Request,
+    resp: falcon.Response,
+    template: str,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> None:
+    """Answers with the page `template` (`page_bytes`)."""
+    _answer(req, resp, page_bytes(req, template, **context), status)
+
+
+def render_kept(
+    req: falcon.Request,
+    resp: falcon.Response,
+    cache: AnswerCache,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+) -> None:
+    """A page everyone sees alike (the season, a show): rendered once per language and address
+    while the worker's listing cache keeps it, since Babel writing every date of a season
+    costs more than the database does. An error `context` raises is not kept."""
+    key = f"html:{language_of(req)}:{req.relative_uri}"
+    html = cache.kept(key, lambda: page_bytes(req, template, **context()))
+    _answer(req, resp, html, 200)
 
 
 def render_problem(req: falcon.Request, resp: falcon.Response, error: errors.AzctlError) -> None:

@@ -1,8 +1,9 @@
 """The season (`/`) and a show's page (`/shows/{slug}`): what a visitor browses before booking.
 
-Thin shells over `services.public`: the rows come from there (kept a moment by the worker's
-listing cache, like the JSON listing) and are rendered in each visitor's language. Both pages
-may be indexed by search engines, unlike the pages that links with tokens open.
+Thin shells over `services.public`: the rows come from there, rendered in each visitor's
+language, and each language's page is kept a moment by the worker's listing cache, like the JSON
+listing. Both pages may be indexed by search engines, unlike the pages that links with tokens
+open.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ class SeasonPage:
         self.cache = cache
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        shows = self.cache.kept("page:/", lambda: public.season(req.context.session))
-        pages.render(req, resp, "season.html", shows=shows, shown_dates=SHOWN_DATES)
+        pages.render_kept(
+            req,
+            resp,
+            self.cache,
+            "season.html",
+            lambda: {"shows": public.season(req.context.session), "shown_dates": SHOWN_DATES},
+        )
 
 
 class ShowPage:
@@ -35,8 +41,14 @@ class ShowPage:
         self.cache = cache
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, slug: str) -> None:
-        show = self.cache.kept(
-            f"page:{req.path}", lambda: public.show_page(req.context.session, slug=slug)
+        # Issue 13 turns `waitlist_open` on: a sold-out performance then offers its waiting list.
+        pages.render_kept(
+            req,
+            resp,
+            self.cache,
+            "show.html",
+            lambda: {
+                "show": public.show_page(req.context.session, slug=slug),
+                "waitlist_open": False,
+            },
         )
-        # Issue 13 turns this on: a sold-out performance then offers its waiting list.
-        pages.render(req, resp, "show.html", show=show, waitlist_open=False)
