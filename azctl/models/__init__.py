@@ -12,6 +12,12 @@ from azctl.models.reservations import (
     TokenPurpose,
 )
 from azctl.models.staff import Staff, StaffRole
+from azctl.models.waitlist import (
+    WaitlistEntry,
+    WaitlistStatus,
+    WaitlistToken,
+    WaitlistTokenPurpose,
+)
 
 __all__ = [
     "MAX_ID",
@@ -30,5 +36,9 @@ __all__ = [
     "TokenPurpose",
     "UTCDateTime",
     "Venue",
+    "WaitlistEntry",
+    "WaitlistStatus",
+    "WaitlistToken",
+    "WaitlistTokenPurpose",
     "utcnow",
 ]

@@ -56,6 +56,12 @@ class Reservation(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     qr_code_generated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The reminder mail (AZCTL_REMINDER_BEFORE) was queued: at most one per booking.
+    reminder_queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A note for the door (`res flag`), e.g. "wheelchair space"; shown to staff only.
+    door_note: str | None = Field(default=None, max_length=200)
+    # Set when retention erased the personal data (name, email, phone, notes).
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
