@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0004_season"
 down_revision = "0003_visitor_pages"
 branch_labels = None
