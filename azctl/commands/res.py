@@ -16,8 +16,11 @@ from azctl.commands.output import (
     when,
     yes_no,
 )
+from azctl.ids import MAX_ID
 
-app = typer.Typer(help="Reservations: list, show, cancel, resend, expire.", no_args_is_help=True)
+app = typer.Typer(
+    help="Reservations: list, show, cancel, resend, expire, move, flag.", no_args_is_help=True
+)
 
 COLUMNS = [
     Column("reference", "Reference", no_wrap=True),
@@ -27,6 +30,7 @@ COLUMNS = [
     Column("name", "Name"),
     Column("email", "Email"),
     Column("starts_at", "Performance", when, no_wrap=True),
+    Column("door_note", "Door note"),
 ]
 ReferenceArgument = Annotated[
     str, typer.Argument(help="The reservation's reference, e.g. AZ-7KQ4M2.")
@@ -131,3 +135,61 @@ def expire() -> None:
     with db.session_scope() as session:
         count = booking.expire_pending(session)
     say(f"Expired {plural(count, 'pending reservation')}.")
+
+
+@app.command("move")
+def move(
+    reference: ReferenceArgument,
+    to: Annotated[
+        int,
+        typer.Option("--to", help="The performance to move to (same show).", min=1, max=MAX_ID),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Move a confirmed booking to another date of its show; a new ticket is mailed.
+
+    The reference stays; the old ticket and cancel link stop working. Refused if the party does
+    not fit, the booking has checked in, or the performance is of another show.
+
+    Example: azctl res move AZ-7KQ4M2 --to 14
+    """
+    from azctl import db
+    from azctl.services import booking, reservations
+
+    with db.session_scope() as session:
+        moved = booking.move_reservation(session, reference=reference, to_performance_id=to)
+        row = reservations.reservation_row(session, reference=moved.reservation.reference)
+    if as_json:
+        emit_record(row.as_dict(), key="reference", as_json=True)
+        return
+    say(
+        f"Moved {moved.reservation.reference} from performance {moved.from_performance_id}"
+        f" to {to} ({when(row.as_dict()['starts_at'])});"
+        f" a new ticket is queued to {moved.reservation.email}."
+    )
+
+
+@app.command("flag")
+def flag(
+    reference: ReferenceArgument,
+    text: Annotated[
+        str | None,
+        typer.Argument(help="The note, one line (at most 200 characters).", show_default=False),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the door note.")] = False,
+) -> None:
+    """Set a note the door sees for this booking (e.g. "wheelchair space"), or --clear it.
+
+    Example: azctl res flag AZ-7KQ4M2 "wheelchair space"
+    """
+    if clear == (text is not None):
+        raise typer.BadParameter("give the note's TEXT or --clear, not both and not neither")
+    from azctl import db
+    from azctl.services import booking
+
+    with db.session_scope() as session:
+        reservation = booking.flag_reservation(session, reference=reference, note=text)
+    if reservation.door_note is None:
+        say(f"Cleared the door note of {reservation.reference}.")
+    else:
+        say(f"Door note for {reservation.reference}: {reservation.door_note}")

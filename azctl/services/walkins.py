@@ -1,9 +1,10 @@
 """Walk-in seats sold (and given back) at the door: a seat occupied by hand, listed with the scans.
 
-A walk-in is written to the scan log beside the admissions, so every door's recent list shows it
-and the evening reads as one story. Selling is for the night itself: outside the check-in window
-it is refused unless staff say they mean it, since a door screen can be opened on a performance
-days away and F3 there would sell a seat for the wrong night.
+A walk-in is written to the scan log beside the admissions, one row per seat, so every door's
+recent list shows it, the evening reads as one story, and the season report counts them.
+Selling is for the night itself: outside the check-in window it is refused unless staff say
+they mean it, since a door screen can be opened on a performance days away and F3 there would
+sell a seat for the wrong night.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def change_walk_ins(
                     f"the door closed at {times.short_local(closes)} (now {times.short_local(now)})"
                 )
         seats = capacity.occupy_seats(session, performance=performance, occupy=change)
-        session.add(
+        # One row per seat, so that the season report counts walk-ins by counting rows.
+        session.add_all(
             ScanLog(
                 scanned_at=now,
                 performance_id=performance_id,
@@ -64,5 +66,6 @@ def change_walk_ins(
                 source=SOURCE,
                 result=SOLD if change > 0 else GIVEN_BACK,
             )
+            for _ in range(abs(change))
         )
         return seats

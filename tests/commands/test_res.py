@@ -38,6 +38,7 @@ RES_FIELDS = [
     "phone",
     "party_size",
     "notes",
+    "door_note",
     "performance_id",
     "show",
     "starts_at",
@@ -88,13 +89,22 @@ def bookings(session: Session, make_performance, book, confirmed) -> Bookings:
 
 def test_list_table(cli: Cli, bookings: Bookings):
     header, rows = table(cli("res", "list"), title="Reservations")
-    assert header == ["Reference", "Status", "In", "Seats", "Name", "Email", "Performance"]
+    assert header == [
+        "Reference",
+        "Status",
+        "In",
+        "Seats",
+        "Name",
+        "Email",
+        "Performance",
+        "Door note",
+    ]
     when = shown(bookings.performance.starts_at)
     assert rows == [
-        [bookings.pending, "pending", "no", "2", "Giulia Bianchi", "giulia@example.org", when],
-        [bookings.cancelled, "cancelled", "no", "2", "Luca Ferrari", "luca@example.org", when],
-        [bookings.confirmed, "confirmed", "no", "3", "Marco Rossi", "marco@example.org", when],
-        [bookings.checked_in, "confirmed", "yes", "1", "Sara Conti", "sara@example.org", when],
+        [bookings.pending, "pending", "no", "2", "Giulia Bianchi", "giulia@example.org", when, ""],
+        [bookings.cancelled, "cancelled", "no", "2", "Luca Ferrari", "luca@example.org", when, ""],
+        [bookings.confirmed, "confirmed", "no", "3", "Marco Rossi", "marco@example.org", when, ""],
+        [bookings.checked_in, "confirmed", "yes", "1", "Sara Conti", "sara@example.org", when, ""],
     ]
 
 
@@ -122,6 +132,7 @@ def test_list_json(cli: Cli, bookings: Bookings):
         "phone": "+39 02 1234",
         "party_size": 3,
         "notes": "wheelchair",
+        "door_note": None,
         "performance_id": bookings.performance.id,
         "show": "open-show",
         "starts_at": iso(bookings.performance.starts_at),

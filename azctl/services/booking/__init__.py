@@ -2,8 +2,9 @@
 
 One module per idea: `rules` (why a booking is refused, pure), `locking` (the lock order),
 `links` (what an emailed link shows), `mails` (the mails and their tokens), `requests`,
-`confirmation`, `cancellation`, `housekeeping`, and `form` (a booking's fields checked one
-by one or all at once). Front ends import the names below.
+`confirmation`, `cancellation`, `housekeeping`, `exchange` (staff move a booking to another
+date), `door_note` (`res flag`), and `form` (a booking's fields checked one by one or all at
+once). Front ends import the names below.
 """
 
 from azctl.services.booking.cancellation import (
@@ -13,6 +14,8 @@ from azctl.services.booking.cancellation import (
     cancel_reservation,
 )
 from azctl.services.booking.confirmation import ConfirmedBooking, confirm_booking
+from azctl.services.booking.door_note import MAX_DOOR_NOTE, flag_reservation
+from azctl.services.booking.exchange import MovedBooking, move_reservation
 from azctl.services.booking.form import (
     FORM_FIELDS,
     MAX_LENGTHS,
@@ -40,11 +43,13 @@ from azctl.services.booking.rules import booking_state
 
 __all__ = [
     "FORM_FIELDS",
+    "MAX_DOOR_NOTE",
     "MAX_LENGTHS",
     "BookingFields",
     "CheckedForm",
     "ConfirmedBooking",
     "LinkedBooking",
+    "MovedBooking",
     "SubmittedBooking",
     "booking_state",
     "cancel_by_ticket",
@@ -57,6 +62,8 @@ __all__ = [
     "confirmation_preview",
     "confirmed_by_link",
     "expire_pending",
+    "flag_reservation",
+    "move_reservation",
     "new_reference",
     "public_performance",
     "requested",

@@ -127,12 +127,17 @@ def queue_confirmation_mail(
 
 
 def queue_ticket_mail(
-    session: Session, reservation: Reservation, summary: reports.PerformanceSummary
+    session: Session,
+    reservation: Reservation,
+    summary: reports.PerformanceSummary,
+    *,
+    moved: bool = False,
 ) -> str:
     """A new check-in token, valid until the door closes, and the ticket mail that carries it.
 
     The mail carries a cancel link too ("can't come?"): a new cancel token, since raw tokens are
-    never stored; the one in the confirmation mail stays valid beside it.
+    never stored; the one in the confirmation mail stays valid beside it. `moved`: the booking
+    was moved to this performance (an exchange), and the mail says so.
     """
     performance = summary.performance
     _opens, closes = reports.checkin_window(performance)
@@ -142,11 +147,18 @@ def queue_ticket_mail(
         session,
         kind="ticket",
         to_address=reservation.email,
-        subject=_subject(reservation, summary, N_("Your ticket %(reference)s: %(show)s")),
+        subject=_subject(
+            reservation,
+            summary,
+            N_("Your booking %(reference)s was moved: %(show)s, %(day)s")
+            if moved
+            else N_("Your ticket %(reference)s: %(show)s"),
+        ),
         context={
             **mail_context(reservation, summary),
             "ticket_token": ticket_token,
             "cancel_token": cancel_token,
+            **({"moved": True} if moved else {}),
         },
         reservation_id=reservation.id,
     )
