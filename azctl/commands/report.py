@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from azctl.services.season_report import Figures
 
-BAR_WIDTH = 20
+BAR_WIDTH = 12
 # The bar of one line: checked in, then confirmed still to come (or absent), then free seats.
 IN, EXPECTED, FREE = "█", "▓", "░"
 
@@ -97,17 +97,17 @@ def _table(found: Any) -> None:
     from rich.text import Text
 
     table = Table(title="Season report", title_justify="left")
-    table.add_column("Performance")
-    for header in ("Seats", "Confirmed", "In", "No-show", "Walk-in"):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("Waiting list", justify="right", no_wrap=True)
-    table.add_column(f"{IN} in {EXPECTED} confirmed {FREE} free", no_wrap=True)
+    # The numbers and the bar keep their width on a narrow terminal; the label wraps instead.
+    table.add_column("Performance", min_width=10)
+    for header in ("Seats", "Confirmed", "In", "No-show", "Walk-in", "Waitlist"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    table.add_column("Fill", no_wrap=True, min_width=BAR_WIDTH)
     by_show: dict[Any, list[Any]] = {}
     for line in found.performances:
         by_show.setdefault(line.show.id, []).append(line)
     for total in found.shows:
         for line in by_show[total.show.id]:
-            label = f"{when(line.as_dict()['starts_at'])} · {line.venue.name}"
+            label = f"{line.performance.id} {when(line.as_dict()['starts_at'])}"
             if line.performance.cancelled_at is not None:
                 label += " (cancelled)"
             table.add_row(Text(label), *_cells(line.figures))
@@ -119,8 +119,8 @@ def _table(found: Any) -> None:
     stdout.print(table)
     stdout.print(
         Text(
-            "Seat figures count people; the waiting list counts entries: joined/offered/booked."
-            " No-shows appear once the door has closed.",
+            f"Fill: {IN} in {EXPECTED} confirmed {FREE} free. Seats count people; waitlist:"
+            " entries joined/offered/booked; no-shows once the door has closed.",
             style="dim",
         )
     )

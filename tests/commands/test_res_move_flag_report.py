@@ -180,7 +180,7 @@ def test_report_table_has_a_line_per_performance_a_total_and_bars(cli: Cli, seas
         "In",
         "No-show",
         "Walk-in",
-        "Waiting list",
+        "Waitlist",
     ]
     assert [row[1:6] for row in rows] == [
         ["10", "3", "1", "2", "0"],
@@ -188,8 +188,8 @@ def test_report_table_has_a_line_per_performance_a_total_and_bars(cli: Cli, seas
         ["18", "5", "1", "2", "0"],
     ]
     assert rows[2][0] == "Open Show (2)"
-    # 10 seats: 1 in (2 cells), 3 confirmed (6 cells), the rest free.
-    assert rows[0][-1] == "██▓▓▓▓░░░░░░░░░░░░░░"
+    # 10 seats in 12 cells: 1 in (1 cell), 3 confirmed (4 cells), the rest free.
+    assert rows[0][-1] == "█▓▓▓░░░░░░░░"
 
 
 def test_report_filters_and_refusals(cli: Cli, season):
