@@ -61,8 +61,13 @@ def ics_event(
     url: str,
     hours: float = 2,
     organizer: tuple[str, str] | None = None,
+    sequence: int = 0,
 ) -> bytes:
     """A one-event iCalendar file (RFC 5545) for the visitor's calendar.
+
+    A later file with the same `uid` and a higher `sequence` updates the event a calendar
+    already holds (a performance moved: `calendar_mails.calendar_sequence`) instead of adding
+    a second one.
 
     `organizer` (the theatre's name and mail address) names who holds the event, so the
     calendar shows the theatre beside the show; its name is the description too.
@@ -83,6 +88,7 @@ def ics_event(
         "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:{uid}",
+        f"SEQUENCE:{sequence}",
         f"DTSTAMP:{datetime.now(UTC).strftime(stamp)}",
         f"DTSTART:{start.strftime(stamp)}",
         f"DTEND:{(start + timedelta(hours=hours)).strftime(stamp)}",

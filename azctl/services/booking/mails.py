@@ -73,6 +73,11 @@ def _subject(reservation: Reservation, summary: reports.PerformanceSummary, mess
     }
 
 
+def subject(reservation: Reservation, summary: reports.PerformanceSummary, message: str) -> str:
+    """`_subject` for the mails written beside this module (reminders, a moved performance)."""
+    return _subject(reservation, summary, message)
+
+
 def mail_context(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
     """What every mail about a booking shows; no raw token yet (callers add theirs).
 

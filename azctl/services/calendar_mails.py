@@ -1,0 +1,105 @@
+"""The mails that hand a confirmed visitor their ticket again, with the performance's calendar
+event: the reminder before the performance, and the notice that it has moved.
+
+Each runs with the booking's locks held (performance, then reservation), since it writes tokens
+and an outbox row that reference the reservation.
+
+**The ticket link is a new check-in token beside the old one, never instead of it.** Raw tokens
+are never stored, so a mail that shows the ticket needs a fresh token; but the visitor may have
+printed the first ticket or kept the first mail, and a reminder is not a security event (as a
+`res resend` for a lost or leaked mail is): revoking the old token would turn away at the door a
+ticket that worked yesterday. So both stay valid, until the same moment (the door's close). The
+same holds for the cancel link.
+
+**The calendar event** keeps the UID of the ticket's (`{reference}@azctl`), so a calendar
+updates the entry it has; its SEQUENCE grows with each change of the performance
+(`calendar_sequence`), so a calendar takes the new time over the old.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from azctl.models import Performance, Reservation, TokenPurpose
+from azctl.services import outbox, reports, times
+from azctl.services.booking import mails
+from azctl.services.i18n import N_
+
+# SEQUENCE counts seconds from here to the performance's last change: it only grows.
+_SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+REMINDER_SUBJECT = N_("See you soon: %(show)s, %(day)s")
+MOVED_SUBJECT = N_("New date and time: %(show)s, %(day)s")
+
+
+def calendar_sequence(performance: Performance) -> int:
+    """The calendar event's SEQUENCE: the seconds from 2020 to the performance's last change.
+
+    A move sets `updated_at`, so the `.ics` of a move outranks every one sent before it (the
+    ticket's is 0); other changes (seats) raise it too, harmlessly: the event is the same.
+    """
+    return max(0, int((performance.updated_at - _SEQUENCE_EPOCH).total_seconds()))
+
+
+def _ticket_links(
+    session: Session, reservation: Reservation, summary: reports.PerformanceSummary
+) -> dict[str, Any]:
+    """A new check-in token (until the door closes) and cancel token (until the start), beside
+    the ones the visitor already holds."""
+    performance = summary.performance
+    _opens, closes = reports.checkin_window(performance)
+    return {
+        "ticket_token": mails.issue_token(session, reservation, TokenPurpose.CHECK_IN, closes),
+        "cancel_token": mails.issue_token(
+            session, reservation, TokenPurpose.CANCEL, performance.starts_at
+        ),
+        "calendar_sequence": calendar_sequence(performance),
+    }
+
+
+def queue_reminder_mail(
+    session: Session, reservation: Reservation, summary: reports.PerformanceSummary
+) -> None:
+    """The reminder: when and where, the ticket, a cancel link, the calendar event."""
+    outbox.queue_message(
+        session,
+        kind="reminder",
+        to_address=reservation.email,
+        subject=mails.subject(reservation, summary, REMINDER_SUBJECT),
+        context={
+            **mails.mail_context(reservation, summary),
+            **_ticket_links(session, reservation, summary),
+        },
+        reservation_id=reservation.id,
+    )
+
+
+def queue_moved_mail(
+    session: Session,
+    reservation: Reservation,
+    summary: reports.PerformanceSummary,
+    *,
+    previous_start: datetime,
+    confirmed: bool,
+) -> None:
+    """The performance has moved: the new time, and, to a confirmed visitor, their ticket, a
+    cancel link and the updated calendar event. A pending booking is told that its confirm
+    link (in the earlier mail, which we cannot repeat) still works."""
+    context: dict[str, Any] = {
+        **mails.mail_context(reservation, summary),
+        "previous_starts_at": times.iso_local(previous_start),
+        "confirmed": confirmed,
+    }
+    if confirmed:
+        context.update(_ticket_links(session, reservation, summary))
+    outbox.queue_message(
+        session,
+        kind="performance_moved",
+        to_address=reservation.email,
+        subject=mails.subject(reservation, summary, MOVED_SUBJECT),
+        context=context,
+        reservation_id=reservation.id,
+    )
