@@ -9,11 +9,11 @@ mistake.
 
 **Who gets one**: every confirmed booking of a performance not cancelled, once its moment has
 come and while the performance is still ahead, if no reminder was queued for it
-(`reminder_queued_at`). A booking confirmed at or after the moment (`confirmed_at`, or its
-creation for a row without one) gets none: its ticket mail has just told it everything. Nothing
-marks it; the rule is read again from `confirmed_at` each round, so when the performance moves
-(`performance_moves`) and the moment with it, such a booking is reminded at the new moment if it
-was confirmed before that one.
+(`reminder_queued_at`) and it is not checked in already. A booking confirmed at or after the
+moment (`confirmed_at`, or its creation for a row without one) gets none: its ticket mail has
+just told it everything. Nothing marks it; the rule is read again from `confirmed_at` each
+round, so when the performance moves (`performance_moves`) and the moment with it, such a
+booking is reminded at the new moment if it was confirmed before that one.
 
 **Exactly once**, with any number of workers: each performance's reminders are queued in one
 transaction that holds its lock (the lock order: performance, then its reservations), and
@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from azctl import db
-from azctl.models import Performance, Reservation, ReservationStatus
+from azctl.models import CheckIn, Performance, Reservation, ReservationStatus
 from azctl.models.base import UTCDateTime
 from azctl.services import calendar_mails, reports, times
 from azctl.settings import get_settings
@@ -48,9 +48,12 @@ BATCH = 100
 _CONFIRMED_AT = sa.type_coerce(
     func.coalesce(Reservation.confirmed_at, Reservation.created_at), UTCDateTime
 )
+# Confirmed, not reminded yet, and not already in the hall (with a short REMINDER_BEFORE the door
+# may open before the moment).
 _UNREMINDED = (
     col(Reservation.status) == ReservationStatus.CONFIRMED,
     col(Reservation.reminder_queued_at).is_(None),
+    ~sa.exists().where(col(CheckIn.reservation_id) == Reservation.id),
 )
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from azctl import db
 from azctl.models import OutboxMessage, Performance, Reservation
-from azctl.services import booking, catalog, mail, reminders
+from azctl.services import booking, catalog, checkin, mail, reminders
 from azctl.settings import reload_settings
 from tests.services.helpers import fresh, messages, tokens_of
 from tests.services.test_mail import calendar, inline_qr, text_and_html
@@ -203,6 +203,24 @@ def test_none_for_pending_cancelled_or_started(session, engine, at, confirm):
 
     assert reminders.queue_due_reminders(engine, rome(2027, 5, 15, 20, 0)) == 0
     assert messages(engine, kind="reminder") == []
+
+
+def test_none_for_a_party_already_in_the_hall(session, engine, at, confirm, monkeypatch):
+    """With a reminder an hour before, the door (open 3 h before) may have admitted them."""
+    monkeypatch.setenv("AZCTL_REMINDER_BEFORE", "1h")
+    reload_settings()
+    performance = at(rome(2027, 5, 15, 20, 30))
+    inside, outside = confirm(performance, rome(2027, 5, 1)), confirm(performance, rome(2027, 5, 1))
+    checkin.manual(
+        session,
+        reference=inside.reservation.reference,
+        performance_id=performance.id,
+        now=rome(2027, 5, 15, 19, 0),
+    )
+
+    assert reminders.queue_due_reminders(engine, rome(2027, 5, 15, 19, 30)) == 1
+    assert reminders_of(engine, inside) == []
+    assert len(reminders_of(engine, outside)) == 1
 
 
 def test_none_when_reminders_are_off(engine, at, confirm, monkeypatch):
