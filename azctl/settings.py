@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     embed_origins: str = ""
     # A performance with fewer free seats than this is shown as "few left" on the pages.
     few_seats: int = Field(default=10, ge=0)
+    # How long before its performance a confirmed booking gets its reminder mail (DESIGN §8),
+    # counted on the theatre's wall clock (services/reminders.py); `off` (None) sends none.
+    reminder_before: timedelta | None = Field(default=timedelta(hours=24))
 
     @field_validator(
         "confirm_ttl", "checkin_opens_before", "checkin_closes_after", "mail_lease", mode="before"
@@ -89,6 +92,21 @@ class Settings(BaseSettings):
             match = _DURATION.fullmatch(value.strip().lower())
             if match:
                 return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2] or "s"])
+        return value
+
+    @field_validator("reminder_before", mode="before")
+    @classmethod
+    def _duration_or_off(cls, value: object) -> object:
+        """A duration as `_duration` reads it, or `off`: no reminders at all."""
+        if isinstance(value, str) and value.strip().lower() in {"off", "none", ""}:
+            return None
+        return cls._duration(value)
+
+    @field_validator("reminder_before")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("use a duration above zero, like 24h, or off")
         return value
 
     @field_validator("database_url")

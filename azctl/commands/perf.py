@@ -20,7 +20,7 @@ from azctl.commands.output import (
 from azctl.ids import MAX_ID
 
 app = typer.Typer(
-    help="Performances: add, schedule, list, show, capacity, open, close, cancel.",
+    help="Performances: add, schedule, list, show, capacity, open, close, cancel, move.",
     no_args_is_help=True,
 )
 
@@ -182,15 +182,11 @@ def schedule(
 
 
 def _refuse_past(starts_at: datetime, *, option: str, verb: str) -> None:
-    """A start already gone by is a typo far more often than a record of the past."""
     from azctl.services import times
 
-    if starts_at < times.now_utc():
-        raise errors.InvalidInput(
-            option.removeprefix("--"),
-            f"{option}: {times.to_local(starts_at):%Y-%m-%d %H:%M} is in the past;"
-            f" give --past to {verb} it anyway",
-        )
+    times.refuse_past(
+        starts_at, now=times.now_utc(), field=option, hint=f"; give --past to {verb} it anyway"
+    )
 
 
 @app.command("list")
@@ -335,3 +331,37 @@ def cancel(
     with db.session_scope() as session:
         count = booking.cancel_performance(session, performance_id=performance_id)
     say(f"Cancelled performance {performance_id} ({label}) and {plural(count, 'booking')}.")
+
+
+@app.command("move")
+def move(
+    performance_id: IdArgument,
+    at: Annotated[
+        str,
+        typer.Option("--at", help="New start, 'YYYY-MM-DD HH:MM' local time."),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Move a performance to a new date and time; every visitor is told by mail, confirmed
+    ones with their ticket and the updated calendar entry. Reminders follow the new time.
+
+    Example: azctl perf move 12 --at "2027-03-14 18:00"
+    """
+    from azctl import db
+    from azctl.services import performance_moves, times
+    from azctl.services.words import plural
+
+    starts_at = times.parse_local_datetime(at, field="--at")
+    with db.session_scope() as session:
+        moved = performance_moves.move_performance(
+            session, performance_id=performance_id, starts_at=starts_at
+        )
+    if not as_json:
+        stderr.print(
+            f"Moved performance {performance_id} from"
+            f" {times.short_local(moved.previous_start)} to {times.short_local(starts_at)};"
+            f" told {plural(moved.confirmed_told, 'confirmed booking')} and"
+            f" {plural(moved.pending_told, 'pending one')}.",
+            markup=False,
+        )
+    _print_summary(performance_id, as_json=as_json)

@@ -14,7 +14,7 @@ import falcon
 from azctl import errors
 from azctl.http import forgery, pages
 from azctl.models import Reservation
-from azctl.services import booking, catalog, reports, tickets, tokens
+from azctl.services import booking, catalog, reports, tickets, times, tokens
 
 
 def _facts(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
@@ -173,6 +173,7 @@ def _calendar_entry(resp: falcon.Response, token: str, linked: booking.LinkedBoo
         location=f"{summary.venue.name}, {address}" if address else summary.venue.name,
         starts_at=summary.performance.starts_at,
         url=tickets.ticket_url(token),
+        sequence=tickets.calendar_sequence(times.now_utc()),
     )
 
 

@@ -28,6 +28,8 @@ _LINKS = (
     ("cancel_token", "cancel_url", tickets.cancel_url),
     ("ticket_token", "ticket_url", tickets.ticket_url),
 )
+# The kinds that carry a ticket: its QR code inline and the performance as a calendar event.
+TICKET_KINDS = frozenset({"ticket", "reminder", "performance_moved"})
 
 
 @lru_cache(maxsize=16)
@@ -81,7 +83,11 @@ def _template_context(message: OutboxMessage, language: str) -> dict[str, Any]:
     for token_key, url_key, url in _LINKS:
         if message.context.get(token_key):
             context[url_key] = url(str(message.context[token_key]))
-    for iso_key, shown_key in (("starts_at", "when"), ("confirm_by_at", "confirm_by")):
+    for iso_key, shown_key in (
+        ("starts_at", "when"),
+        ("confirm_by_at", "confirm_by"),
+        ("previous_starts_at", "previous_when"),
+    ):
         if message.context.get(iso_key):
             context[shown_key] = i18n.format_when(
                 times.parse_iso(str(message.context[iso_key])), language
@@ -99,8 +105,9 @@ def render(message: OutboxMessage) -> EmailMessage:
     the context names (the booking's).
 
     A text part and an HTML part (multipart/alternative) from the templates `<kind>.txt` and
-    `<kind>.html`; the ticket mail's HTML shows the QR code inline (multipart/related, by
-    `cid:`), and the mail carries the `.ics` event as an attachment.
+    `<kind>.html`; a mail that carries a ticket (`TICKET_KINDS`: the ticket, the reminder, the
+    notice of a moved performance) shows the QR code inline in its HTML (multipart/related, by
+    `cid:`) and carries the `.ics` event as an attachment.
     """
     settings = get_settings()
     domain = _sender_domain()
@@ -118,7 +125,7 @@ def render(message: OutboxMessage) -> EmailMessage:
     context = {**_template_context(message, language), "qr_cid": qr_cid.strip("<>")}
     email.set_content(env.get_template(f"{message.kind}.txt").render(context))
     email.add_alternative(env.get_template(f"{message.kind}.html").render(context), subtype="html")
-    if message.kind == "ticket":
+    if message.kind in TICKET_KINDS and message.context.get("ticket_token"):
         _add_ticket(email, context, qr_cid=qr_cid)
     return email
 
@@ -143,6 +150,7 @@ def _add_ticket(email: EmailMessage, context: dict[str, Any], *, qr_cid: str) ->
             starts_at=times.parse_iso(str(context["starts_at"])),
             url=context["ticket_url"],
             organizer=_organizer(),
+            sequence=int(context.get("calendar_sequence") or 0),
         ),
         maintype="text",
         subtype="calendar",

@@ -52,6 +52,20 @@ def _ics_param(value: str) -> str:
     return '"' + "".join(c for c in value if c != '"' and c.isprintable()) + '"'
 
 
+# SEQUENCE counts seconds from here to when the file was made: it only grows.
+_SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def calendar_sequence(made_at: datetime) -> int:
+    """A calendar event's SEQUENCE: the seconds from 2020 to when its file was made.
+
+    Every `.ics` of a booking has one UID (`{reference}@azctl`), whatever it says: the ticket's,
+    a reminder's, a move's, an exchange's, the ticket page's download. A calendar keeps the one
+    with the highest SEQUENCE, so the newest file, which tells the latest time, always wins.
+    """
+    return max(0, int((made_at - _SEQUENCE_EPOCH).total_seconds()))
+
+
 def ics_event(
     *,
     uid: str,
@@ -61,8 +75,13 @@ def ics_event(
     url: str,
     hours: float = 2,
     organizer: tuple[str, str] | None = None,
+    sequence: int = 0,
 ) -> bytes:
     """A one-event iCalendar file (RFC 5545) for the visitor's calendar.
+
+    A later file with the same `uid` and a higher `sequence` updates the event a calendar
+    already holds (a performance moved: `calendar_mails.calendar_sequence`) instead of adding
+    a second one.
 
     `organizer` (the theatre's name and mail address) names who holds the event, so the
     calendar shows the theatre beside the show; its name is the description too.
@@ -83,6 +102,7 @@ def ics_event(
         "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:{uid}",
+        f"SEQUENCE:{sequence}",
         f"DTSTAMP:{datetime.now(UTC).strftime(stamp)}",
         f"DTSTART:{start.strftime(stamp)}",
         f"DTEND:{(start + timedelta(hours=hours)).strftime(stamp)}",

@@ -98,3 +98,26 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def refuse_past(starts_at: datetime, *, now: datetime, field: str, hint: str = "") -> None:
+    """A start already gone by is a typo far more often than a record of the past: refused,
+    naming `field` (`--at`) and what to do instead (`hint`, e.g. "; give --past to add it
+    anyway"). Used by `perf add` and `perf schedule` (unless --past) and `perf move` (always)."""
+    if starts_at < now:
+        raise errors.InvalidInput(
+            field.removeprefix("--"),
+            f"{field}: {to_local(starts_at):%Y-%m-%d %H:%M} is in the past{hint}",
+        )
+
+
+def wall_clock_before(moment: datetime, span: timedelta) -> datetime:
+    """The UTC instant `span` earlier than `moment` on the theatre's wall clock.
+
+    `24h` before Sunday 20:30 is Saturday 20:30 local, also when the clocks change that night
+    (then it is 23 or 25 real hours before). A wall-clock time the spring change skips is read
+    with the offset before the change; one the autumn change repeats is its first occurrence.
+    """
+    zone = get_settings().zone
+    local = to_local(moment).replace(tzinfo=None) - span
+    return local.replace(tzinfo=zone).astimezone(UTC)

@@ -18,7 +18,7 @@ VERBS = {
     "db": {"upgrade", "status"},
     "venue": {"add", "list", "show", "edit"},
     "show": {"add", "list", "show", "edit", "publish", "unpublish"},
-    "perf": {"add", "schedule", "list", "show", "capacity", "open", "close", "cancel"},
+    "perf": {"add", "schedule", "list", "show", "capacity", "open", "close", "cancel", "move"},
     "res": {"list", "show", "cancel", "resend", "expire", "move", "flag"},
     "checkin": {"scan", "manual", "list", "undo"},
     "staff": {"add", "list", "disable", "enable", "token"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html as html_entities
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from importlib.resources import files
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ import pytest
 
 from azctl import db
 from azctl.models import OutboxMessage, Performance
-from azctl.services import booking, catalog, i18n, mail, outbox
+from azctl.services import booking, catalog, i18n, mail, outbox, performance_moves, reminders
 from azctl.settings import reload_settings
 from tests.services.helpers import messages
 from tests.services.test_mail import calendar, text_and_html
@@ -290,6 +290,11 @@ def every_kind(session, engine, submit, performance, language: str) -> dict[str,
     kept, dropped = submit(language), submit(language)
     booking.confirm_booking(session, token=kept.confirm_token)
     booking.cancel_reservation(session, reference=dropped.reservation.reference)
+    # Moved a day later, then reminded the day before the new date.
+    performance_moves.move_performance(
+        session, performance_id=performance.id, starts_at=SATURDAY + timedelta(days=1)
+    )
+    reminders.queue_due_reminders(engine, SATURDAY + timedelta(hours=1))
     booking.cancel_performance(session, performance_id=performance.id)
     outbox.queue_test_message(session, to_address="staff@example.org")
     rows = {row.kind: row for row in messages(engine)}

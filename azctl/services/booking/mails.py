@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from azctl.models import Reservation, ReservationToken, TokenPurpose
-from azctl.services import catalog, i18n, outbox, reports, times, tokens
+from azctl.services import catalog, i18n, outbox, reports, tickets, times, tokens
 from azctl.services.i18n import N_
 from azctl.settings import get_settings
 
@@ -71,6 +71,11 @@ def _subject(reservation: Reservation, summary: reports.PerformanceSummary, mess
         "show": summary.show.title,
         "day": i18n.format_day(summary.performance.starts_at, language),
     }
+
+
+def subject(reservation: Reservation, summary: reports.PerformanceSummary, message: str) -> str:
+    """`_subject` for the mails written beside this module (reminders, a moved performance)."""
+    return _subject(reservation, summary, message)
 
 
 def mail_context(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
@@ -158,6 +163,7 @@ def queue_ticket_mail(
             **mail_context(reservation, summary),
             "ticket_token": ticket_token,
             "cancel_token": cancel_token,
+            "calendar_sequence": tickets.calendar_sequence(times.now_utc()),
             **({"moved": True} if moved else {}),
         },
         reservation_id=reservation.id,
