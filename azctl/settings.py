@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     embed_origins: str = ""
     # A performance with fewer free seats than this is shown as "few left" on the pages.
     few_seats: int = Field(default=10, ge=0)
+    # How long personal data is kept after a performance starts (DESIGN §8); None (`off`): kept.
+    retention: timedelta | None = Field(default=timedelta(days=365))
 
     @field_validator(
         "confirm_ttl", "checkin_opens_before", "checkin_closes_after", "mail_lease", mode="before"
@@ -89,6 +91,21 @@ class Settings(BaseSettings):
             match = _DURATION.fullmatch(value.strip().lower())
             if match:
                 return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2] or "s"])
+        return value
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _optional_duration(cls, value: object) -> object:
+        """A duration as `_duration` reads it (`365d`, `8760h`, `P365D`), or `off` for never."""
+        if isinstance(value, str) and value.strip().lower() in {"off", "none", ""}:
+            return None
+        return cls._duration(value)
+
+    @field_validator("retention")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("use a duration longer than zero (e.g. 365d), or off")
         return value
 
     @field_validator("database_url")
