@@ -28,6 +28,7 @@ from azctl.commands import (
     show,
     staff,
     venue,
+    worker,
 )
 from azctl.ids import MAX_ID
 
@@ -202,18 +203,24 @@ def serve(
         str, typer.Option(help="HOST:PORT to listen on.", callback=_checked_bind)
     ] = "127.0.0.1:8000",
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.", min=1, max=64)] = 2,
-    with_mailer: Annotated[
-        bool, typer.Option("--with-mailer", help="Also send the outbox from this process group.")
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            "--with-mailer",
+            help="Also run `azctl worker` (mail, expiries, retention…) beside gunicorn;"
+            " --with-mailer is the older name.",
+        ),
     ] = False,
 ) -> None:
     """Serve the public booking endpoint with gunicorn.
 
     Example: AZCTL_PUBLIC_URL=https://tickets.example.org azctl serve --bind 0.0.0.0:8000
-    --workers 4 --with-mailer
+    --workers 4 --with-worker
     """
     from azctl.http import server
 
-    server.serve(bind=bind, workers=workers, with_mailer=with_mailer)
+    server.serve(bind=bind, workers=workers, with_worker=with_worker)
 
 
 @app.command("tui")
@@ -236,6 +243,7 @@ def tui(
 
 
 app.command("demo")(demo.demo)
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # How long before its performance a confirmed booking gets its reminder mail (DESIGN §8),
     # counted on the theatre's wall clock (services/reminders.py); `off` (None) sends none.
     reminder_before: timedelta | None = Field(default=timedelta(hours=24))
+    # How long personal data is kept after a performance starts (DESIGN §8); None (`off`): kept.
+    retention: timedelta | None = Field(default=timedelta(days=365))
 
     @field_validator(
         "confirm_ttl", "checkin_opens_before", "checkin_closes_after", "mail_lease", mode="before"
@@ -94,19 +96,19 @@ class Settings(BaseSettings):
                 return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2] or "s"])
         return value
 
-    @field_validator("reminder_before", mode="before")
+    @field_validator("reminder_before", "retention", mode="before")
     @classmethod
     def _duration_or_off(cls, value: object) -> object:
-        """A duration as `_duration` reads it, or `off`: no reminders at all."""
+        """A duration as `_duration` reads it (`24h`, `365d`, `P365D`), or `off`: none at all."""
         if isinstance(value, str) and value.strip().lower() in {"off", "none", ""}:
             return None
         return cls._duration(value)
 
-    @field_validator("reminder_before")
+    @field_validator("reminder_before", "retention")
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value <= timedelta(0):
-            raise ValueError("use a duration above zero, like 24h, or off")
+            raise ValueError("use a duration above zero, like 24h or 365d, or off")
         return value
 
     @field_validator("database_url")

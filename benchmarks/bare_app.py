@@ -34,7 +34,7 @@ def main() -> None:
     options = gunicorn_options(bind=arguments.bind, workers=arguments.workers)
     body = arguments.body.read_bytes()
     media_type = falcon.MEDIA_HTML if arguments.body.suffix == ".html" else falcon.MEDIA_JSON
-    Server(options, with_mailer=False, load=lambda: bare_app(body, media_type)).run()
+    Server(options, with_worker=False, load=lambda: bare_app(body, media_type)).run()
 
 
 if __name__ == "__main__":

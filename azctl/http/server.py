@@ -1,8 +1,8 @@
-"""`azctl serve`: the app under gunicorn, and optionally a mail sender beside it.
+"""`azctl serve`: the app under gunicorn, and optionally the worker (DESIGN §9) beside it.
 
-The mail sender runs as its own process (`azctl mail send --watch`) in gunicorn's process group,
-started when gunicorn is ready and stopped with it: a thread in gunicorn's arbiter would be
-copied, mid-lock, into every worker it forks.
+The worker runs as its own process (`azctl worker`) in gunicorn's process group, started when
+gunicorn is ready and stopped with it: a thread in gunicorn's arbiter would be copied, mid-lock,
+into every worker it forks.
 """
 
 from __future__ import annotations
@@ -30,35 +30,36 @@ class Server(BaseApplication):  # type: ignore[misc]
         self,
         options: dict[str, Any],
         *,
-        with_mailer: bool,
+        with_worker: bool,
         load: Callable[[], falcon.App] = get_app,
     ) -> None:
         self.options = options
-        self.with_mailer = with_mailer
+        self.with_worker = with_worker
         self.load_app = load
-        self.mailer: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
-        if self.with_mailer:
-            self.cfg.set("when_ready", self._start_mailer)
-            self.cfg.set("on_exit", self._stop_mailer)
+        if self.with_worker:
+            self.cfg.set("when_ready", self._start_worker)
+            self.cfg.set("on_exit", self._stop_worker)
 
     def load(self) -> falcon.App:
         return self.load_app()
 
-    def _start_mailer(self, _arbiter: Any) -> None:
-        self.mailer = subprocess.Popen([sys.executable, "-m", "azctl", "mail", "send", "--watch"])
+    def _start_worker(self, _arbiter: Any) -> None:
+        self.worker = subprocess.Popen([sys.executable, "-m", "azctl", "worker"])
 
-    def _stop_mailer(self, _arbiter: Any) -> None:
-        if self.mailer is not None and self.mailer.poll() is None:
-            self.mailer.send_signal(signal.SIGTERM)  # it finishes the message in hand, then exits
+    def _stop_worker(self, _arbiter: Any) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)  # it finishes the work in hand, then exits
             try:
-                self.mailer.wait(timeout=10)
+                self.worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.mailer.kill()
+                self.worker.kill()
+                self.worker.wait(timeout=10)
 
 
 def gunicorn_options(*, bind: str, workers: int) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def public_url_warning(*, bind: str, settings: Settings) -> str | None:
     )
 
 
-def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
+def serve(*, bind: str, workers: int, with_worker: bool) -> None:
     """Check the database and settings once, here, so a mistake is one clear line, not a
     traceback from every worker; then hand over to gunicorn."""
     settings = get_settings()
@@ -112,4 +113,4 @@ def serve(*, bind: str, workers: int, with_mailer: bool) -> None:
     if warning:
         print(warning, file=sys.stderr, flush=True)
     db.dispose_engines()  # no connection may be shared with the forked workers
-    Server(gunicorn_options(bind=bind, workers=workers), with_mailer=with_mailer).run()
+    Server(gunicorn_options(bind=bind, workers=workers), with_worker=with_worker).run()

@@ -124,8 +124,9 @@ def _remind_batch(session: Session, performance_id: int, now: datetime, before: 
         return len(reservations)
 
 
-def queue_due_reminders(engine: Engine, now: datetime) -> int:
+def queue_due_reminders(engine: Engine, now: datetime | None = None) -> int:
     """Queue every reminder that is due at `now`; returns how many were queued (a worker kind)."""
+    now = now or times.now_utc()
     before = get_settings().reminder_before
     if before is None:
         return 0

@@ -1,6 +1,6 @@
 """The mail sender: delivers the outbox now (`send_once`), or round after round until it is told
-to stop (`run_sender`); `azctl mail send [--watch]` runs it, and `azctl serve --with-mailer` runs
-that command beside gunicorn. A sender stopped at once hands back its claims (`hand_back`)."""
+to stop (`run_sender`); `azctl mail send [--watch]` runs it, and the worker (services/worker.py)
+runs it as its `mail` kind. A sender stopped at once hands back its claims (`hand_back`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from azctl import db
 from azctl.services import mail, outbox
 from azctl.services.outbox import HeldClaims, SendReport, Transport
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +28,10 @@ def send_once(
     now: datetime | None = None,
     stop: threading.Event | None = None,
     held: HeldClaims | None = None,
+    engine: Engine | None = None,
 ) -> SendReport:
-    """Deliver every message due now, batch after batch, in a session of its own.
+    """Deliver every message due now, batch after batch, in a session of its own (on `engine`,
+    default the configured database).
 
     The transport defaults to the configured one (SMTP or `.eml` files). A message that fails
     is not due again before its backoff, so the batches end; `stop` ends them after the message
@@ -33,7 +39,7 @@ def send_once(
     """
     transport = transport or mail.transport_from_settings()
     total = SendReport()
-    with db.session_scope() as session:
+    with db.session_scope(engine) as session:
         while stop is None or not stop.is_set():
             report = outbox.send_due(
                 session,
