@@ -1,7 +1,8 @@
 """Every visitor page of tests/e2e/pages.py (`PAGES`) in Debian's headless Chromium, in Italian
 and English, on a 320 px phone and a desktop, light and dark: axe-core finds no violation of a
-WCAG 2.1 A or AA rule, `<html lang>` names the language the page is written in, and the phone
-never scrolls sideways (WCAG 1.4.10, reflow).
+WCAG 2.1 A or AA rule, `<html lang>` names the language the page is written in, an Italian
+page shows no English string of the catalog (tests/e2e/catalogs.py), and the phone never scrolls
+sideways (WCAG 1.4.10, reflow).
 
 Italian as a visitor's browser asks for it (`Accept-Language: it`); English as an Italian
 browser's visitor chooses it, with the switch in the page header, by keyboard (the cookie then
@@ -26,6 +27,7 @@ from tests.e2e.browser import (
     tab_to,
     watch_for_problems,
 )
+from tests.e2e.catalogs import english_left
 from tests.e2e.pages import PAGES, Site
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -65,6 +67,8 @@ def test_page_passes_axe_in_each_language_screen_and_scheme(
             PAGES[name](site, page)
 
             assert page.get_attribute("html", "lang") == language
+            left = english_left(page, language)
+            assert left == [], f"{page.url} is in {language} but has English: {left}"
             if screen is PHONE:
                 assert page_width(page) <= PHONE.width, "the page scrolls sideways at 320 px"
             light = accessibility_problems(page)
