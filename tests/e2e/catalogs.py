@@ -27,21 +27,39 @@ class _Untranslated(gettext.NullTranslations):
     def gettext(self, message: str) -> str:
         return f"{_UNTRANSLATED}{message}"
 
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return f"{_UNTRANSLATED}{msgid1}"
+
+
+def _catalog(language: str) -> gettext.NullTranslations:
+    catalog = i18n.translations(language)
+    if language != i18n.SOURCE_LANGUAGE:
+        catalog.add_fallback(_Untranslated())
+    return catalog
+
+
+def _checked(text: str, language: str, message: str) -> str:
+    assert not text.startswith(_UNTRANSLATED), f"no {language} translation of {message!r}"
+    return text
+
 
 def words(language: str) -> Callable[[str], str]:
     """The catalog's `language` for an English source text. For a language other than
     English, a text the catalog lacks fails the test (the visitor would read English); a
     translation that happens to be the English ("Email") is fine."""
-    catalog = i18n.translations(language)
-    if language != i18n.SOURCE_LANGUAGE:
-        catalog.add_fallback(_Untranslated())
+    catalog = _catalog(language)
 
     def translated(message: str) -> str:
-        text = str(catalog.gettext(message))
-        assert not text.startswith(_UNTRANSLATED), f"no {language} translation of {message!r}"
-        return text
+        return _checked(str(catalog.gettext(message)), language, message)
 
     return translated
+
+
+def counted(language: str, singular: str, plural: str, count: int) -> str:
+    """The catalog's `language` for an English text about `count` things, with the count
+    in it, as a page's `{% trans count=... %}` writes it; checked like `words`."""
+    text = str(_catalog(language).ngettext(singular, plural, count))
+    return _checked(text, language, singular) % {"count": count}
 
 
 # A message's runs of words without a placeholder or markup: what would show through, word
