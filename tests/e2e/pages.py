@@ -7,7 +7,8 @@ desktop, light and dark, by tests/e2e/test_accessibility.py: no WCAG 2.1 A/AA vi
 
     "waitlist": lambda site, page: site.open(page, f"/waitlist/{site.performance_id}"),
 
-A visit is called once per browser context (four times per page), so one that changes
+A visit is called four times (each language and screen), each time in a browser that has just
+visited the pages before it in `PAGES`: it goes to its own page first, and one that changes
 something (confirms, cancels, sends a form) makes the booking it needs each time: `site.book()`.
 """
 
