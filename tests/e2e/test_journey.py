@@ -8,7 +8,7 @@ ticket, its QR code loaded and its calendar entry saved. At the end the database
 booking, confirmed, in the visitor's language, and the ticket mail is queued in it.
 
 Four visitors, all with a browser that asks for Italian, except the third:
-- `italian`: Italian by `Accept-Language: it`, with the mouse;
+- `italian`: Italian by `Accept-Language: it`, on a 320 px phone, with clicks;
 - `english_by_the_switch`: English chosen with the switch on `/`, with the mouse;
 - `no_javascript`: English by `Accept-Language: en`, JavaScript off;
 - `keyboard`: Italian, the keyboard alone: Tab, Enter, Space and typing, no click, and no
@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from azctl.models import Reservation, ReservationStatus
 from azctl.services import i18n, tokens
 from azctl.settings import get_settings
-from tests.e2e.browser import focused, tab_to, type_here, watch_for_problems
+from tests.e2e.browser import DESKTOP, PHONE, Screen, focused, tab_to, type_here, watch_for_problems
 from tests.e2e.catalogs import counted, english_left, words
 from tests.e2e.pages import SHOW_TITLE, Site
 
@@ -50,17 +50,19 @@ SEATS = 3
 @dataclass(frozen=True)
 class Run:
     """How one visitor comes and moves: the language their browser asks for, the one they
-    end up reading, whether they switch to it, JavaScript, the keyboard alone."""
+    end up reading, their screen, whether they switch language, JavaScript, the keyboard
+    alone."""
 
     asks: str
     reads: str
+    screen: Screen = DESKTOP
     by_the_switch: bool = False
     javascript: bool = True
     keyboard: bool = False
 
 
 RUNS = {
-    "italian": Run(asks="it", reads="it"),
+    "italian": Run(asks="it", reads="it", screen=PHONE),
     "english_by_the_switch": Run(asks="it", reads="en", by_the_switch=True),
     "no_javascript": Run(asks="en", reads="en", javascript=False),
     "keyboard": Run(asks="it", reads="it", keyboard=True),
@@ -225,7 +227,9 @@ def test_a_visitor_finds_a_show_books_confirms_and_gets_the_ticket(
     _ = words(run.reads)
     good_email = f"giulia.{run.reads}.{int(run.keyboard)}{int(run.javascript)}@example.org"
     when = i18n.format_when(site.performance.starts_at, run.reads)
-    page = browser_context(language=run.asks, javascript=run.javascript).new_page()
+    page = browser_context(
+        screen=run.screen, language=run.asks, javascript=run.javascript
+    ).new_page()
     problems = watch_for_problems(page)
     visitor = Visitor(page, language=run.asks, keyboard=run.keyboard)
 
@@ -334,5 +338,9 @@ def test_a_visitor_finds_a_show_books_confirms_and_gets_the_ticket(
     }
     assert _("your booking is confirmed. Show this ticket at the door:") in _text(ticket)
     assert site.link_in(ticket, "t")
+    mail_tab = page.context.new_page()  # not watched: a webmail shows the QR code, by `cid:`
+    mail_tab.set_content(_html(ticket))
+    assert mail_tab.get_attribute("html", "lang") == run.reads
+    assert english_left(mail_tab, run.reads) == []
     assert problems == [], problems
     assert problems_from_the_mail == [], problems_from_the_mail
