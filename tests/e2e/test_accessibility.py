@@ -6,8 +6,8 @@ sideways (WCAG 1.4.10, reflow).
 
 Italian as a visitor's browser asks for it (`Accept-Language: it`); English as an Italian
 browser's visitor chooses it, with the switch in the page header, by keyboard (the cookie then
-keeps it for the pages under test). To check one more page, add it to `PAGES`; to check one
-page alone, `-k` does not reach it (pages are subtests): comment out the others.
+keeps it for the pages under test). To check one more page, add it to `PAGES`: it becomes a
+subtest of each language and screen, named in a failure.
 """
 
 from __future__ import annotations
