@@ -17,6 +17,7 @@ axe-core comes with axe-playwright-python, the PDF page count is a regex.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import weakref
@@ -30,9 +31,11 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Download,
     Locator,
     Page,
     Playwright,
+    Request,
     Response,
 )
 
@@ -145,7 +148,8 @@ def watch_for_problems(page: Page) -> list[str]:
     status it expects of a page it opens.
 
     The list fills as the page runs; a test asserts it is empty at the end. The browser's own
-    request for /favicon.ico (there is none) does not count.
+    request for /favicon.ico (there is none) does not count, nor the navigation a download
+    ends (Chromium aborts it once the file is being saved).
     """
     problems: list[str] = []
     refused_pages: set[str] = set()  # pages that answered 4xx or 5xx, as the test expects
@@ -155,8 +159,11 @@ def watch_for_problems(page: Page) -> list[str]:
 
     def on_console(message: ConsoleMessage) -> None:
         url = message.location.get("url", "")
-        # Chromium logs the status of a page that answers 4xx as a failed load, too.
-        said_by_page = url in refused_pages and message.text.startswith("Failed to load resource")
+        # Chromium logs the status of a page that answers 4xx as a failed load, too, at the
+        # page's address with its fragment (a refused form's `#errors`), which a request has not.
+        said_by_page = url.partition("#")[0] in refused_pages and message.text.startswith(
+            "Failed to load resource"
+        )
         if message.type == "error" and ours(url) and not said_by_page:
             problems.append(f"console: {message.text}")
 
@@ -167,9 +174,27 @@ def watch_for_problems(page: Page) -> list[str]:
             else:
                 problems.append(f"{response.status} {response.url}")
 
+    # A link the browser saves (a calendar entry) ends its navigation as a download, which
+    # Chromium reports as an aborted request, before or after the download itself.
+    downloads: set[str] = set()
+
+    def aborted_by_download(url: str) -> str:
+        return f"{url}: net::ERR_ABORTED"
+
+    def on_request_failed(request: Request) -> None:
+        problem = f"{request.url}: {request.failure}"
+        if problem != aborted_by_download(request.url) or request.url not in downloads:
+            problems.append(problem)
+
+    def on_download(download: Download) -> None:
+        downloads.add(download.url)
+        with contextlib.suppress(ValueError):
+            problems.remove(aborted_by_download(download.url))
+
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(f"script: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"{request.url}: {request.failure}"))
+    page.on("requestfailed", on_request_failed)
+    page.on("download", on_download)
     page.on("response", on_response)
     return problems
 

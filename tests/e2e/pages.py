@@ -5,35 +5,62 @@ or a form sent first). Every page in it is checked, in Italian and English, on a
 desktop, light and dark, by tests/e2e/test_accessibility.py: no WCAG 2.1 A/AA violation (axe),
 `<html lang>` right, no sideways scroll at 320 px. To check one more page, add one line:
 
-    "season": lambda site, page: site.open(page, "/"),
-    "show": lambda site, page: site.open(page, f"/shows/{site.show_slug}"),
-    "book": lambda site, page: site.open(page, f"/book/{site.performance_id}"),
+    "waitlist": lambda site, page: site.open(page, f"/waitlist/{site.performance_id}"),
 
-A visit is called once per browser context (eight times per page), so one that changes
+A visit is called four times (each language and screen), each time in a browser that has just
+visited the pages before it in `PAGES`: it goes to its own page first, and one that changes
 something (confirms, cancels, sends a form) makes the booking it needs each time: `site.book()`.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, Response
 from sqlmodel import Session, col, select
 
 from azctl.models import OutboxMessage, Performance, Reservation
-from azctl.services import booking, mail, times
+from azctl.services import booking, catalog, mail, posters, times
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
 
 # The demo theatre's show, a few days ahead so every link of a booking made now is still open.
 SHOW_SLUG = "la-locandiera"
+SHOW_TITLE = "La Locandiera"
+SHOW_SUMMARY = "Mirandolina runs an inn in Florence, and every guest falls for her."
+SHOW_DESCRIPTION = (
+    "The Marquis has only his title, the Count only his money, and the Knight swears he"
+    " despises women.\n\n"
+    "Carlo Goldoni's comedy of 1753, in a new staging with live music."
+)
 STARTS_IN = timedelta(days=3)
 CAPACITY = 500  # a test makes a few bookings per context; none should run out of seats
+# The theatre's own site and privacy notice, which every page links to (the booking form's
+# consent links to the notice). Nothing is served there: no test follows them.
+THEATRE_URL = "https://teatro.example.org/"
+PRIVACY_URL = "https://teatro.example.org/privacy"
+# A second show whose one performance has no seat left: its page has no Book link.
+SOLD_OUT_SLUG = "il-servitore-di-due-padroni"
+SOLD_OUT_CAPACITY = 40
+
+
+def poster_png() -> bytes:
+    """A small plain poster (a PNG, as a designer hands one over), so the show's page and the
+    season show an image, with its text alternative, as they do for a real show."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (300, 424), (110, 12, 30))
+    ImageDraw.Draw(image).ellipse((60, 80, 240, 260), fill=(236, 200, 120))
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    return data.getvalue()
 
 
 @dataclass(frozen=True)
@@ -48,7 +75,9 @@ class Booked:
 
 @dataclass
 class Site:
-    """A gunicorn server on a database with one published show and a performance on sale.
+    """A gunicorn server on a database with a published show (summary, description, poster)
+    and a performance on sale, and a second show whose only performance is sold out; the
+    theatre has a website and a privacy notice.
 
     Rate limits are off: a test opens the same kind of page many times in a row, and the
     limits are tests/http's and test_ratelimit_hosts.py's subject, not this one's.
@@ -67,7 +96,28 @@ class Site:
         **extra_env: str,
     ) -> Site:
         performance = make_performance(capacity=CAPACITY, starts_in=STARTS_IN, show_slug=SHOW_SLUG)
-        server = gunicorn_server(extra_env={"AZCTL_RATE_LIMIT": "off", **extra_env})
+        catalog.edit_show(
+            session,
+            slug=SHOW_SLUG,
+            title=SHOW_TITLE,
+            summary=SHOW_SUMMARY,
+            description=SHOW_DESCRIPTION,
+            poster=posters.from_bytes(poster_png(), name="the test poster"),
+        )
+        make_performance(
+            capacity=SOLD_OUT_CAPACITY,
+            manual=SOLD_OUT_CAPACITY,
+            starts_in=STARTS_IN + timedelta(days=1),
+            show_slug=SOLD_OUT_SLUG,
+        )
+        server = gunicorn_server(
+            extra_env={
+                "AZCTL_RATE_LIMIT": "off",
+                "AZCTL_THEATRE_URL": THEATRE_URL,
+                "AZCTL_PRIVACY_URL": PRIVACY_URL,
+                **extra_env,
+            }
+        )
         return cls(server=server, session=session, performance=performance)
 
     @property
@@ -121,23 +171,57 @@ class Site:
             ticket_token=ticket_token,
         )
 
-    def mail_link(self, booked: Booked, kind: str = "confirm") -> str:
-        """The `kind` link (confirm, cancel, t) in the text of the last mail queued for
-        `booked`, as the visitor reads it: the mail rendered as the sender renders it."""
+    def mails(self, reference: str) -> list[EmailMessage]:
+        """Every mail queued for the booking `reference`, oldest first, as the visitor reads
+        them: rendered as the sender renders them, in the language the row names."""
         self.session.rollback()  # see what the server has committed since
         messages = self.session.exec(
             select(OutboxMessage)
             .join_from(OutboxMessage, Reservation)
-            .where(Reservation.reference == booked.reference)
+            .where(Reservation.reference == reference)
             .order_by(col(OutboxMessage.id))
         ).all()
-        assert messages, f"no mail queued for {booked.reference}"
-        text = mail.render(messages[-1]).get_body(("plain",))
+        return [mail.render(message) for message in messages]
+
+    def link_in(self, email: EmailMessage, kind: str = "confirm") -> str:
+        """The one `kind` link (confirm, cancel, t) to this server in the text of `email`."""
+        text = email.get_body(("plain",))
         assert text is not None
         link = rf"{re.escape(self.server.base_url)}/{kind}/[0-9A-Z]+"
         links = set(re.findall(link, text.get_content()))
         assert len(links) == 1, f"{kind} links in the mail: {links}"
         return links.pop()
+
+    def mail_link(self, booked: Booked, kind: str = "confirm") -> str:
+        """The `kind` link (confirm, cancel, t) in the text of the last mail queued for
+        `booked`, as the visitor reads it: the mail rendered as the sender renders it."""
+        mails = self.mails(booked.reference)
+        assert mails, f"no mail queued for {booked.reference}"
+        return self.link_in(mails[-1], kind)
+
+
+def send_booking_form(
+    site: Site, page: Page, *, email: str, consent: bool, status: int = 200
+) -> Response:
+    """Opens the booking form, fills it by its fields' ids and sends it; the answer (after the
+    redirect of a booking made) must have `status`.
+
+    The browser's own checks (`required`, `type=email`) are turned off first, as an older
+    browser has none: the server's refusal is what is shown.
+    """
+    site.open(page, f"/book/{site.performance_id}")
+    page.fill("#name", "Giulia Bianchi")
+    page.fill("#email", email)
+    page.fill("#party_size", "2")
+    page.fill("#notes", "A cushion, please")
+    if consent:
+        page.check("#consent")
+    page.locator("form.booking").evaluate("form => { form.noValidate = true; }")
+    with page.expect_navigation() as navigation:
+        page.click("#book")
+    answer = navigation.value
+    assert answer is not None and answer.status == status, answer and answer.status
+    return answer
 
 
 def _cancelled(site: Site, page: Page) -> None:
@@ -157,8 +241,21 @@ def _spent_link(site: Site, page: Page) -> None:
 Visit = Callable[[Site, Page], object]
 
 PAGES: dict[str, Visit] = {
+    "season": lambda site, page: site.open(page, "/"),
+    "show": lambda site, page: site.open(page, f"/shows/{site.show_slug}"),
+    "show_sold_out": lambda site, page: site.open(page, f"/shows/{SOLD_OUT_SLUG}"),
+    "book": lambda site, page: site.open(page, f"/book/{site.performance_id}"),
+    "book_refused": lambda site, page: send_booking_form(
+        site, page, email="giulia@example", consent=False, status=422
+    ),
+    "booked": lambda site, page: send_booking_form(
+        site, page, email="giulia@example.org", consent=True
+    ),
     "confirm": lambda site, page: site.open(page, f"/confirm/{site.book().confirm_token}"),
     "ticket": lambda site, page: site.open(page, f"/t/{site.book(confirmed=True).ticket_token}"),
+    "ticket_cancel": lambda site, page: site.open(
+        page, f"/t/{site.book(confirmed=True).ticket_token}/cancel"
+    ),
     "cancel": lambda site, page: site.open(page, f"/cancel/{site.book().cancel_token}"),
     "cancelled": _cancelled,
     "already_confirmed": lambda site, page: site.open(
@@ -169,4 +266,5 @@ PAGES: dict[str, Visit] = {
         page, f"/confirm/{site.book(made_ago=timedelta(hours=25)).confirm_token}", status=410
     ),
     "link_invalid": lambda site, page: site.open(page, "/confirm/NOT-A-TOKEN", status=404),
+    "not_found": lambda site, page: site.open(page, "/no/such/page", status=404),
 }
