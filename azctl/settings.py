@@ -78,9 +78,16 @@ class Settings(BaseSettings):
     embed_origins: str = ""
     # A performance with fewer free seats than this is shown as "few left" on the pages.
     few_seats: int = Field(default=10, ge=0)
+    # How long a waiting-list offer holds its seats (never past the performance's start, §8).
+    waitlist_hold: timedelta = Field(default=timedelta(hours=12), gt=timedelta(0))
 
     @field_validator(
-        "confirm_ttl", "checkin_opens_before", "checkin_closes_after", "mail_lease", mode="before"
+        "confirm_ttl",
+        "checkin_opens_before",
+        "checkin_closes_after",
+        "mail_lease",
+        "waitlist_hold",
+        mode="before",
     )
     @classmethod
     def _duration(cls, value: object) -> object:

@@ -27,6 +27,8 @@ _LINKS = (
     ("confirm_token", "confirm_url", tickets.confirm_url),
     ("cancel_token", "cancel_url", tickets.cancel_url),
     ("ticket_token", "ticket_url", tickets.ticket_url),
+    ("offer_token", "offer_url", tickets.offer_url),
+    ("leave_token", "leave_url", tickets.leave_url),
 )
 
 
@@ -81,7 +83,11 @@ def _template_context(message: OutboxMessage, language: str) -> dict[str, Any]:
     for token_key, url_key, url in _LINKS:
         if message.context.get(token_key):
             context[url_key] = url(str(message.context[token_key]))
-    for iso_key, shown_key in (("starts_at", "when"), ("confirm_by_at", "confirm_by")):
+    for iso_key, shown_key in (
+        ("starts_at", "when"),
+        ("confirm_by_at", "confirm_by"),
+        ("offer_until_at", "offer_until"),
+    ):
         if message.context.get(iso_key):
             context[shown_key] = i18n.format_when(
                 times.parse_iso(str(message.context[iso_key])), language
