@@ -269,3 +269,37 @@ def test_the_list_ends_when_the_performance_starts(engine, session, sold_out):
     assert statuses(engine, [waiting]) == ["lapsed"]
     with refused(engine, errors.TokenExpired, "token_expired"):
         waitlist.leave(session, token=waiting.leave_token, now=after_start)
+
+
+@pytest.mark.parametrize(
+    ("language", "joined_words", "offer_words"),
+    [
+        ("en", "Your place on the list: 1", "The seats are held for you until"),
+        ("it", "Posizione in lista: 1", "I posti restano riservati per voi fino a"),
+    ],
+)
+def test_the_mails_carry_their_links_in_the_entrys_language(
+    engine, session, sold_out, language, joined_words, offer_words
+):
+    from azctl.services import mail
+
+    performance, parties = sold_out()
+    waiting = join(session, performance, 2, language=language)
+    booking.cancel_reservation(session, reference=parties[0].reservation.reference)
+    waitlist.offer_round(engine, times.now_utc())
+    [joined_row] = messages(engine, kind="waitlist_joined")
+    [offer_row] = messages(engine, kind="waitlist_offer")
+    joined_mail, offer_mail = mail.render(joined_row), mail.render(offer_row)
+    joined_text = joined_mail.get_body(("plain",)).get_content()
+    offer_text = offer_mail.get_body(("plain",)).get_content()
+    offer_html = offer_mail.get_body(("html",)).get_content()
+    assert joined_words in joined_text
+    assert f"/leave/{waiting.leave_token}" in joined_text
+    assert offer_words in offer_text
+    token = offer_token(engine, waiting.entry.reference)
+    assert f"/offer/{token}" in offer_text
+    assert f"/offer/{token}" in offer_html
+    assert waiting.entry.reference in joined_mail["Subject"]
+    assert offer_mail["Subject"].startswith(
+        {"en": "Seats for you: Open Show", "it": "Posti per voi: Open Show"}[language]
+    )
