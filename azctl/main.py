@@ -16,7 +16,19 @@ from typing import Annotated, Any
 import typer
 
 from azctl import errors
-from azctl.commands import checkin, database, demo, mail, output, perf, res, show, staff, venue
+from azctl.commands import (
+    checkin,
+    database,
+    demo,
+    mail,
+    output,
+    perf,
+    res,
+    show,
+    staff,
+    venue,
+    waitlist,
+)
 from azctl.ids import MAX_ID
 
 # Raised by a group called without a command, carrying the group's help; it lives beside the
@@ -163,6 +175,7 @@ app.add_typer(venue.app, name="venue")
 app.add_typer(show.app, name="show")
 app.add_typer(perf.app, name="perf")
 app.add_typer(res.app, name="res")
+app.add_typer(waitlist.app, name="waitlist")
 app.add_typer(checkin.app, name="checkin")
 app.add_typer(staff.app, name="staff")
 app.add_typer(mail.app, name="mail")
