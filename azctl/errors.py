@@ -117,3 +117,16 @@ class Unavailable(AzctlError):
 
     code = "unavailable"
     status = 503
+
+
+class SeatsAvailable(AzctlError):
+    """A waiting list is for a party that does not fit: this one does, so book instead."""
+
+    code = "seats_available"
+    status = 409
+
+
+class AlreadyWaiting(Conflict):
+    """One entry per email per performance on its waiting list (DESIGN §8)."""
+
+    code = "already_waiting"

@@ -28,6 +28,7 @@ from azctl.commands import (
     show,
     staff,
     venue,
+    waitlist,
     worker,
 )
 from azctl.ids import MAX_ID
@@ -176,6 +177,7 @@ app.add_typer(venue.app, name="venue")
 app.add_typer(show.app, name="show")
 app.add_typer(perf.app, name="perf")
 app.add_typer(res.app, name="res")
+app.add_typer(waitlist.app, name="waitlist")
 app.add_typer(checkin.app, name="checkin")
 app.add_typer(staff.app, name="staff")
 app.add_typer(mail.app, name="mail")

@@ -83,9 +83,16 @@ class Settings(BaseSettings):
     reminder_before: timedelta | None = Field(default=timedelta(hours=24))
     # How long personal data is kept after a performance starts (DESIGN §8); None (`off`): kept.
     retention: timedelta | None = Field(default=timedelta(days=365))
+    # How long a waiting-list offer holds its seats (never past the performance's start, §8).
+    waitlist_hold: timedelta = Field(default=timedelta(hours=12), gt=timedelta(0))
 
     @field_validator(
-        "confirm_ttl", "checkin_opens_before", "checkin_closes_after", "mail_lease", mode="before"
+        "confirm_ttl",
+        "checkin_opens_before",
+        "checkin_closes_after",
+        "mail_lease",
+        "waitlist_hold",
+        mode="before",
     )
     @classmethod
     def _duration(cls, value: object) -> object:

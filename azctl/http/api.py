@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from azctl.http import problems, schemas
 from azctl.http.bodies import booking_language, read_json
 from azctl.http.cache import AnswerCache
-from azctl.services import booking, checkin, public, times
+from azctl.services import booking, checkin, public, times, waitlist
 
 
 class Health:
@@ -89,6 +89,43 @@ class Performances:
                 "message": "We have emailed you a link: your seats are held once you confirm.",
             },
         )
+
+    def on_post_waitlist(
+        self, req: falcon.Request, resp: falcon.Response, performance_id: int
+    ) -> None:
+        """Join a sold-out performance's waiting list (DESIGN §8): 202, a place in the queue."""
+        request = read_json(req, schemas.BookingRequest)
+        joined = waitlist.join(
+            req.context.session,
+            performance_id=performance_id,
+            name=request.name,
+            email=request.email,
+            phone=request.phone,
+            party_size=request.party_size,
+            notes=request.notes,
+            language=booking_language(req, request.language),
+        )
+        resp.status = falcon.HTTP_202
+        resp.media = schemas.checked(
+            schemas.WaitlistJoined,
+            {
+                "reference": joined.entry.reference,
+                "status": "waiting",
+                "position": joined.position,
+                "message": "You are on the waiting list: we will email you when seats are free.",
+            },
+        )
+
+
+class Offers:
+    """Accept a waiting-list offer with the token from its mail: a confirmed booking."""
+
+    rate_limit_scope = "confirmation"
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        request = read_json(req, schemas.TokenRequest)
+        accepted = waitlist.accept_offer(req.context.session, token=request.token)
+        resp.media = schemas.checked(schemas.Confirmation, accepted.as_dict())
 
 
 class Confirmations:

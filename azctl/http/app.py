@@ -11,7 +11,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from azctl import db, errors
-from azctl.http import api, book, forgery, links, middleware, openapi, posters, problems, season
+from azctl.http import (
+    api,
+    book,
+    forgery,
+    links,
+    middleware,
+    openapi,
+    posters,
+    problems,
+    season,
+    waitlist,
+)
 from azctl.http.cache import AnswerCache
 from azctl.http.ratelimit import RateLimiter
 from azctl.models import MAX_ID
@@ -19,6 +30,7 @@ from azctl.settings import Settings, get_settings
 
 _PERFORMANCE = f"/api/performances/{{performance_id:int(min=1, max={MAX_ID})}}"
 _BOOK = f"/book/{{performance_id:int(min=1, max={MAX_ID})}}"
+_WAITLIST = f"/waitlist/{{performance_id:int(min=1, max={MAX_ID})}}"
 
 
 def create_app(
@@ -50,7 +62,9 @@ def create_app(
     performances = api.Performances(cache)
     app.add_route(_PERFORMANCE, performances)
     app.add_route(f"{_PERFORMANCE}/reservations", performances, suffix="reservations")
+    app.add_route(f"{_PERFORMANCE}/waitlist", performances, suffix="waitlist")
     app.add_route("/api/confirmations", api.Confirmations())
+    app.add_route("/api/offers", api.Offers())
     app.add_route("/api/cancellations", api.Cancellations())
     app.add_route("/api/checkins", api.CheckIns())
     app.add_route("/confirm/{token}", links.ConfirmPage())
@@ -60,6 +74,10 @@ def create_app(
     app.add_route("/t/{ticket}/cancel", links.TicketCancelPage())
     app.add_route(_BOOK, book.BookPage())
     app.add_route("/booked/{receipt}", book.BookedPage())
+    app.add_route(_WAITLIST, waitlist.WaitlistPage())
+    app.add_route("/waitlisted/{receipt}", waitlist.WaitlistedPage())
+    app.add_route("/offer/{token}", waitlist.OfferPage())
+    app.add_route("/leave/{token}", waitlist.LeavePage())
     app.add_route("/openapi.json", openapi.OpenAPI(settings))
     app.add_route("/", season.SeasonPage(cache))
     app.add_route("/shows/{slug}", season.ShowPage(cache))

@@ -61,7 +61,7 @@ def _translations(req: falcon.Request) -> Any:
     return i18n.translations(pages.language_of(req))
 
 
-def _field_message(req: falcon.Request, refusal: errors.InvalidInput) -> str:
+def field_message(req: falcon.Request, refusal: errors.InvalidInput) -> str:
     """A refused field's message in the visitor's language (never the service's English)."""
     language = pages.language_of(req)
     translations = _translations(req)
@@ -94,7 +94,7 @@ def _booking_message(req: falcon.Request, *, free: int | None) -> str:
     return str(message % {"num": i18n.format_number(free, pages.language_of(req))})
 
 
-def _state(summary: reports.PerformanceSummary) -> tuple[str, int]:
+def state_of(summary: reports.PerformanceSummary) -> tuple[str, int]:
     """`open` when the form can be used, else why not (`sold_out`, `closed`, `started`,
     `cancelled`); and the free seats. The rule is the public API's (`public.performance_dict`)."""
     shown = public.performance_dict(summary, times.now_utc())
@@ -131,14 +131,14 @@ class BookPage:
         summary = booking.public_performance(session, performance_id=performance_id)
         typed = read_form(req)
         values = {field: typed.get(field, "") for field in booking.FORM_FIELDS}
-        state, _free = _state(summary)
+        state, _free = state_of(summary)
         if state != "open":  # closed or full since the form was shown: the fields do not matter
             self._refused_booking(req, resp, summary, values, sold_out=state == "sold_out")
             return
         checked = booking.check_form(values)
         if checked.fields is None:
             refusals = {
-                field: _field_message(req, refusal) for field, refusal in checked.refusals.items()
+                field: field_message(req, refusal) for field, refusal in checked.refusals.items()
             }
             self._render(req, resp, summary, values=values, refusals=refusals, status=422)
             return
@@ -155,7 +155,7 @@ class BookPage:
                 language=pages.language_of(req),
             )
         except errors.InvalidInput as refusal:  # the service's own check; the form's agrees
-            refusals = {refusal.field: _field_message(req, refusal)}
+            refusals = {refusal.field: field_message(req, refusal)}
             self._render(req, resp, summary, values=values, refusals=refusals, status=422)
             return
         except (errors.NotEnoughSeats, errors.BookingClosed) as refusal:
@@ -178,7 +178,7 @@ class BookPage:
         """The form again (409) with why the booking was refused: beside the seats when fewer
         would do, else at the top of a page that no longer has a form."""
         message = _booking_message(req, free=0 if sold_out else free)
-        if _state(summary)[0] == "open" and free:
+        if state_of(summary)[0] == "open" and free:
             self._render(
                 req, resp, summary, values=values, refusals={"party_size": message}, status=409
             )
@@ -198,7 +198,7 @@ class BookPage:
         status: int = 200,
     ) -> None:
         refusals = refusals or {}
-        state, free = _state(summary)
+        state, free = state_of(summary)
         listed = [
             {"field": field, "message": refusals[field]}
             for field in booking.FORM_FIELDS

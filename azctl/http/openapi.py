@@ -27,6 +27,7 @@ _MODELS: list[type[BaseModel]] = [
     schemas.PublicPerformance,
     schemas.BookingRequest,
     schemas.BookingAccepted,
+    schemas.WaitlistJoined,
     schemas.TokenRequest,
     schemas.Confirmation,
     schemas.Cancellation,
@@ -194,6 +195,32 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/performances/{performance_id}/waitlist": {
+            "post": {
+                "summary": (
+                    "Join a sold-out performance's waiting list (a party that fits books instead:"
+                    " `seats_available`; one entry per email: `already_waiting`)"
+                ),
+                "parameters": [_PERFORMANCE_ID],
+                "requestBody": _body(schemas.BookingRequest),
+                "responses": {
+                    "202": _json(
+                        schemas.WaitlistJoined, "Waiting; a mail with a leave link is queued"
+                    ),
+                    **_problems(404, 409, *_POST_PROBLEMS),
+                },
+            }
+        },
+        "/api/offers": {
+            "post": {
+                "summary": "Accept a waiting-list offer with the token from its mail",
+                "requestBody": _body(schemas.TokenRequest),
+                "responses": {
+                    "200": _json(schemas.Confirmation, "Confirmed; the ticket mail is queued"),
+                    **_problems(404, 409, 410, *_POST_PROBLEMS),
+                },
+            }
+        },
         "/api/confirmations": {
             "post": {
                 "summary": "Confirm a pending booking with its token, if the party still fits",
@@ -292,6 +319,78 @@ def _paths() -> dict[str, Any]:
                 "parameters": [_path_parameter("receipt", {"type": "string"}, "A signed receipt.")],
                 "responses": {**_page("The booking's reference"), **_page_problems(404)},
             }
+        },
+        "/waitlist/{performance_id}": {
+            "get": {
+                "summary": "The waiting-list form of a performance (the booking form's fields)",
+                "parameters": [_PERFORMANCE_ID],
+                "responses": {
+                    **_page("The performance and its waiting-list form"),
+                    **_page_problems(),
+                    **_page_or_problem_404(),
+                },
+            },
+            "post": {
+                "summary": "Join the waiting list with the form",
+                "parameters": [_FORM_COOKIE, _PERFORMANCE_ID],
+                "requestBody": _form(_BOOKING_FORM),
+                "responses": {
+                    "303": {
+                        "description": "Joined: `Location` names the reference and place",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                    },
+                    **_page_problems(409, 422, *_FORM_REFUSALS),
+                    **_page_or_problem_404(),
+                },
+            },
+        },
+        "/waitlisted/{receipt}": {
+            "get": {
+                "summary": "The reference and place of a party that just joined a waiting list",
+                "parameters": [_path_parameter("receipt", {"type": "string"}, "A signed receipt.")],
+                "responses": {**_page("The entry's reference"), **_page_problems(404)},
+            }
+        },
+        "/offer/{token}": {
+            "get": {
+                "summary": "A waiting-list offer and until when it holds (showing accepts nothing)",
+                "parameters": [_TOKEN],
+                "responses": {
+                    **_page("The offer and an Accept button"),
+                    **_page_problems(404, 409, 410),
+                },
+            },
+            "post": {
+                "summary": "Accept the offer, then go to the ticket",
+                "parameters": [_FORM_COOKIE, _TOKEN],
+                "requestBody": _form(),
+                "responses": {
+                    "303": {
+                        "description": _WHY[303],
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                    },
+                    **_page_problems(404, 409, 410, *_FORM_REFUSALS),
+                },
+            },
+        },
+        "/leave/{token}": {
+            "get": {
+                "summary": "The leave page of a waiting-list entry (showing it changes nothing)",
+                "parameters": [_TOKEN],
+                "responses": {
+                    **_page("The entry and a Leave button"),
+                    **_page_problems(404, 409, 410),
+                },
+            },
+            "post": {
+                "summary": "Leave the waiting list (an open offer's seats are passed on)",
+                "parameters": [_FORM_COOKIE, _TOKEN],
+                "requestBody": _form(),
+                "responses": {
+                    **_page("Left"),
+                    **_page_problems(404, 409, 410, *_FORM_REFUSALS),
+                },
+            },
         },
         "/confirm/{token}": {
             "get": {

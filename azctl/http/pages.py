@@ -50,6 +50,8 @@ _HEADINGS = {
     "sold_out": N_("Sorry, sold out"),
     "booking_closed": N_("Booking is closed"),
     "not_enough_seats": N_("Not enough seats"),
+    "seats_available": N_("There are free seats: please book"),
+    "already_waiting": N_("You are already on the waiting list"),
     "not_found": N_("We could not find this page"),
     "rate_limited": N_("Too many tries"),
     "invalid_state": N_("This link can no longer be used"),

@@ -104,6 +104,13 @@ class BookingAccepted(_Answer):
     message: str
 
 
+class WaitlistJoined(_Answer):
+    reference: str
+    status: Literal["waiting"]
+    position: int = Field(ge=1, description="The party's place among those waiting (1 = next).")
+    message: str
+
+
 class ConfirmedPerformance(_Answer):
     id: int
     show: str

@@ -41,7 +41,7 @@ class ShowPage:
         self.cache = cache
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, slug: str) -> None:
-        # Issue 13 turns `waitlist_open` on: a sold-out performance then offers its waiting list.
+        # A sold-out performance whose booking is open offers its waiting list (DESIGN §8).
         pages.render_kept(
             req,
             resp,
@@ -49,6 +49,6 @@ class ShowPage:
             "show.html",
             lambda: {
                 "show": public.show_page(req.context.session, slug=slug),
-                "waitlist_open": False,
+                "waitlist_open": True,
             },
         )

@@ -1,7 +1,8 @@
 """Seats: how many are left, and changing the room without breaking what is confirmed.
 
-Availability = room capacity + additional seats - manually occupied seats - confirmed party sizes.
-Only confirmed reservations hold seats.
+Availability = room capacity + additional seats - manually occupied seats - confirmed party sizes
+- party sizes of open waiting-list offers (DESIGN §3, §8). Only confirmed reservations and open
+offers (entries `offered`, seats held for the party they were offered to) hold seats.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from azctl import db, errors
 from azctl.models import CheckIn, Performance, Reservation, ReservationStatus, utcnow
+from azctl.models.waitlist import WaitlistEntry, WaitlistStatus
 from azctl.services import validation
 from azctl.services.words import plural
 
@@ -28,6 +30,17 @@ def confirmed_seats_of(performance_id: object) -> sa.ScalarSelect[int]:
             counted.performance_id == performance_id,
             counted.status == ReservationStatus.CONFIRMED,
         )
+        .scalar_subquery()
+    )
+
+
+def held_seats_of(performance_id: object) -> sa.ScalarSelect[int]:
+    """Σ party_size of open waiting-list offers, as a subquery: seats held for the party they
+    were offered to until the offer is accepted (they become confirmed), lapses or is left."""
+    held = aliased(WaitlistEntry)
+    return (
+        select(sa.func.coalesce(sa.func.sum(held.party_size), 0))
+        .where(held.performance_id == performance_id, held.status == WaitlistStatus.OFFERED)
         .scalar_subquery()
     )
 
@@ -51,6 +64,8 @@ class SeatCounts:
     manually_occupied_seats: int
     confirmed_seats: int
     checked_in_seats: int
+    # Seats held by open waiting-list offers: not confirmed yet, but not free either.
+    held_seats: int = 0
 
     @property
     def total_seats(self) -> int:
@@ -58,7 +73,9 @@ class SeatCounts:
 
     @property
     def available_seats(self) -> int:
-        return _free(self.total_seats, self.manually_occupied_seats, self.confirmed_seats)
+        return _free(
+            self.total_seats, self.manually_occupied_seats, self.confirmed_seats + self.held_seats
+        )
 
     @property
     def still_to_come_seats(self) -> int:
@@ -69,18 +86,22 @@ def _free(total: int, occupied: int, confirmed: int) -> int:
     return max(0, total - occupied - confirmed)
 
 
-def available_seats(performance: Performance, *, confirmed_seats: int) -> int:
-    """The seats a booking may still take, given the confirmed seats just recounted."""
+def available_seats(performance: Performance, *, confirmed_seats: int, held_seats: int = 0) -> int:
+    """The seats a booking may still take, given the confirmed and held seats just recounted."""
     return _free(
         performance.room_capacity + performance.additional_seats,
         performance.manually_occupied_seats,
-        confirmed_seats,
+        confirmed_seats + held_seats,
     )
 
 
 def seat_counts(session: Session, *, performance: Performance) -> SeatCounts:
-    confirmed, checked_in = session.exec(
-        select(confirmed_seats_of(performance.id), checked_in_seats_of(performance.id))
+    confirmed, checked_in, held = session.exec(
+        select(
+            confirmed_seats_of(performance.id),
+            checked_in_seats_of(performance.id),
+            held_seats_of(performance.id),
+        )
     ).one()
     return SeatCounts(
         room_capacity=performance.room_capacity,
@@ -88,6 +109,7 @@ def seat_counts(session: Session, *, performance: Performance) -> SeatCounts:
         manually_occupied_seats=performance.manually_occupied_seats,
         confirmed_seats=int(confirmed),
         checked_in_seats=int(checked_in),
+        held_seats=int(held),
     )
 
 
@@ -160,7 +182,14 @@ def _set_seats(
         new_manual = manually_occupied_seats
     if occupy is not None:
         new_manual += occupy
-    _check_fits(new_capacity, new_additional, new_manual, counts.confirmed_seats, occupy)
+    _check_fits(
+        new_capacity,
+        new_additional,
+        new_manual,
+        counts.confirmed_seats + counts.held_seats,
+        occupy,
+        held=counts.held_seats,
+    )
     performance.room_capacity = new_capacity
     performance.additional_seats = new_additional
     performance.manually_occupied_seats = new_manual
@@ -170,8 +199,11 @@ def _set_seats(
 
 
 def _check_fits(
-    capacity: int, additional: int, manual: int, confirmed: int, occupy: int | None
+    capacity: int, additional: int, manual: int, taken: int, occupy: int | None, *, held: int
 ) -> None:
+    """Refused: fewer seats than are `taken` (confirmed, and `held` by open waiting-list
+    offers) and occupied."""
+    confirmed = taken - held
     total = capacity + additional
     if manual < 0:
         occupied = manual - (occupy or 0)
@@ -179,14 +211,15 @@ def _check_fits(
             f"cannot free {plural(-(occupy or 0), 'seat')}:"
             f" only {plural(occupied, 'is', 'are')} occupied"
         )
-    if manual + confirmed > total:
-        free = max(0, total - confirmed - (manual - (occupy or 0)))
+    if manual + confirmed + held > total:
+        free = max(0, total - confirmed - held - (manual - (occupy or 0)))
         if occupy:
             raise errors.CapacityConflict(
                 f"cannot occupy {plural(occupy, 'more seat')}:"
                 f" only {plural(free, 'is', 'are')} free"
             )
+        held_part = f", {held} held by waiting-list offers" if held else ""
         raise errors.CapacityConflict(
             f"{capacity} + {additional} additional seats would not hold the {confirmed} confirmed"
-            f" and {manual} manually occupied seats"
+            f"{held_part} and {manual} manually occupied seats"
         )

@@ -27,6 +27,8 @@ _LINKS = (
     ("confirm_token", "confirm_url", tickets.confirm_url),
     ("cancel_token", "cancel_url", tickets.cancel_url),
     ("ticket_token", "ticket_url", tickets.ticket_url),
+    ("offer_token", "offer_url", tickets.offer_url),
+    ("leave_token", "leave_url", tickets.leave_url),
 )
 # The kinds that carry a ticket: its QR code inline and the performance as a calendar event.
 TICKET_KINDS = frozenset({"ticket", "reminder", "performance_moved"})
@@ -87,6 +89,7 @@ def _template_context(message: OutboxMessage, language: str) -> dict[str, Any]:
         ("starts_at", "when"),
         ("confirm_by_at", "confirm_by"),
         ("previous_starts_at", "previous_when"),
+        ("offer_until_at", "offer_until"),
     ):
         if message.context.get(iso_key):
             context[shown_key] = i18n.format_when(

@@ -31,7 +31,7 @@ from azctl.settings import get_settings
 
 MAX_ATTEMPTS = 12
 # Context keys that hold raw tokens; they are blanked once the message is delivered.
-SECRET_KEYS = ("confirm_token", "cancel_token", "ticket_token")
+SECRET_KEYS = ("confirm_token", "cancel_token", "ticket_token", "offer_token", "leave_token")
 
 
 class Transport(Protocol):

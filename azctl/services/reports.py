@@ -14,7 +14,12 @@ from sqlmodel import Session, col, select
 from azctl import errors
 from azctl.models import Performance, Reservation, ReservationStatus, Show, Venue
 from azctl.services import catalog, times
-from azctl.services.capacity import SeatCounts, checked_in_seats_of, confirmed_seats_of
+from azctl.services.capacity import (
+    SeatCounts,
+    checked_in_seats_of,
+    confirmed_seats_of,
+    held_seats_of,
+)
 from azctl.settings import get_settings
 
 
@@ -70,6 +75,7 @@ class PerformanceSummary:
             "additional_seats": seats.additional_seats,
             "manually_occupied_seats": seats.manually_occupied_seats,
             "confirmed_seats": seats.confirmed_seats,
+            "held_seats": seats.held_seats,
             "available_seats": seats.available_seats,
             "checked_in_seats": seats.checked_in_seats,
             "pending_reservations": self.pending_reservations,
@@ -98,6 +104,7 @@ _SUMMARIES = (
         confirmed_seats_of(Performance.id),
         checked_in_seats_of(Performance.id),
         _PENDING,
+        held_seats_of(Performance.id),
     )
     .join(Show, Show.id == Performance.show_id)  # type: ignore[arg-type]
     .join(Venue, Venue.id == Performance.venue_id)  # type: ignore[arg-type]
@@ -121,10 +128,11 @@ def _summaries(session: Session, *conditions: Any) -> list[PerformanceSummary]:
                 manually_occupied_seats=performance.manually_occupied_seats,
                 confirmed_seats=int(confirmed),
                 checked_in_seats=int(checked_in),
+                held_seats=int(held),
             ),
             pending_reservations=int(pending_count),
         )
-        for performance, show, venue, confirmed, checked_in, pending_count in session.exec(
+        for performance, show, venue, confirmed, checked_in, pending_count, held in session.exec(
             statement
         )
     ]

@@ -24,6 +24,16 @@ def ticket_url(token: str) -> str:
     return f"{get_settings().public_url}/t/{token}"
 
 
+def offer_url(token: str) -> str:
+    """A waiting-list offer's page: GET shows it, POST accepts it."""
+    return f"{get_settings().public_url}/offer/{token}"
+
+
+def leave_url(token: str) -> str:
+    """The page that takes a party off a waiting list."""
+    return f"{get_settings().public_url}/leave/{token}"
+
+
 def qr_png(token: str, *, scale: int = 8) -> bytes:
     """The ticket's QR code as PNG; error correction M survives a scratched phone screen."""
     return _qr(token, kind="png", scale=scale)

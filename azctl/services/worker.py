@@ -29,7 +29,7 @@ The kinds of work: the contract
 
 Adding a kind is one line in `KINDS` (and its function, in the service it belongs to):
 
-    ("waitlist", waitlist.offer_due),
+    ("reminders", reminders.queue_due_reminders),
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from azctl import db
-from azctl.services import reminders, retention, sender
+from azctl.services import reminders, retention, sender, waitlist
 from azctl.services.booking import housekeeping
 from azctl.services.outbox import HeldClaims
 
@@ -119,6 +119,9 @@ def erase_past_retention(engine: Engine, now: datetime | None) -> int:
 KINDS: list[tuple[str, Kind]] = [
     ("mail", deliver_mail),
     ("expire", expire_pending),
+    # Lapsed offers free their seats before the round that offers freed seats down the lists.
+    ("lapsed", waitlist.lapse_offers),
+    ("offers", waitlist.offer_round),
     ("reminders", reminders.queue_due_reminders),
     ("retention", erase_past_retention),
 ]

@@ -23,6 +23,7 @@ VERBS = {
     "checkin": {"scan", "manual", "list", "undo"},
     "staff": {"add", "list", "disable", "enable", "token"},
     "mail": {"send", "test"},
+    "waitlist": {"list", "remove"},
 }
 
 

@@ -44,6 +44,7 @@ CONTRACT_KEYS = {
 }
 SUMMARY_KEYS = CONTRACT_KEYS | {
     "show_title",
+    "held_seats",
     "venue_name",
     "pending_reservations",
     "is_cancelled",
@@ -99,6 +100,7 @@ def test_add_prints_the_id_first_then_the_summary(cli: Cli, stage: None):
         "additional seats": "4",
         "manually occupied seats": "2",
         "confirmed seats": "0",
+        "held seats": "0",
         "available seats": "101",
         "checked in seats": "0",
         "pending reservations": "0",
@@ -125,6 +127,7 @@ def test_add_json_follows_the_contract(cli: Cli, stage: None, engine: Engine):
         "additional_seats": 0,
         "manually_occupied_seats": 0,
         "confirmed_seats": 0,
+        "held_seats": 0,
         "available_seats": 99,
         "checked_in_seats": 0,
         "pending_reservations": 0,
@@ -404,6 +407,7 @@ def test_show_json_counts_every_kind_of_seat(cli: Cli, busy: Performance):
         "additional_seats": 2,
         "manually_occupied_seats": 1,
         "confirmed_seats": 5,
+        "held_seats": 0,
         "available_seats": 6,
         "checked_in_seats": 3,
         "pending_reservations": 1,

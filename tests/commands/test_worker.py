@@ -22,6 +22,9 @@ from tests.helpers import finish, sigint_as_at_a_terminal
 from tests.services.helpers import fresh, messages
 from tests.smtp_peer import SMTPPeer
 
+# What a round that found nothing else to do says after mail and expiry.
+NOTHING_ELSE = "lapsed 0, offers 0, reminders 0, retention 0"
+
 
 def test_once_does_one_round_and_says_what_it_did(
     cli: Cli,
@@ -32,11 +35,11 @@ def test_once_does_one_round_and_says_what_it_did(
     book(make_performance())
     book(make_performance(starts_in=timedelta(days=1)))
     first = succeeded(cli("worker", "--once"))
-    assert first.stdout == "Worker round: mail 2, expire 0, reminders 0, retention 0.\n"
+    assert first.stdout == f"Worker round: mail 2, expire 0, {NOTHING_ELSE}.\n"
     assert first.stderr == ""
     assert {message.status for message in messages(engine)} == {OutboxStatus.SENT}
     again = succeeded(cli("worker", "--once"))
-    assert again.stdout == "Worker round: mail 0, expire 0, reminders 0, retention 0.\n"
+    assert again.stdout == f"Worker round: mail 0, expire 0, {NOTHING_ELSE}.\n"
 
 
 def test_once_fails_in_one_line_without_a_database(cli: Cli) -> None:
@@ -60,7 +63,7 @@ def test_once_says_which_kind_failed_and_exits_1(
     result = cli("worker", "--once")
     assert result.exit_code == 1, describe(result)
     assert result.stdout == (
-        "Worker round: mail 0, expire 0, reminders 0, retention 0;"
+        f"Worker round: mail 0, expire 0, {NOTHING_ELSE};"
         " broken failed: RuntimeError: out of ideas.\n"
     )
     assert result.stderr == "Error: broken failed: RuntimeError: out of ideas\n"
@@ -105,7 +108,9 @@ def test_the_worker_works_until_stopped(
     # after the kind in hand.
     rounds = [
         re.fullmatch(
-            r"Worker round: mail (\d)(, expire 0(, reminders 0(, retention 0)?)?)?\.", line
+            r"Worker round: mail (\d)"
+            r"(, expire 0(, lapsed 0(, offers 0(, reminders 0(, retention 0)?)?)?)?)?\.",
+            line,
         )
         for line in stdout.splitlines()
     ]
@@ -144,5 +149,5 @@ def test_once_expires_lapsed_pendings(
         assert row is not None and row.expires_at is not None
         row.expires_at -= timedelta(days=2)
     result = succeeded(cli("worker", "--once"))
-    assert result.stdout == "Worker round: mail 1, expire 1, reminders 0, retention 0.\n"
+    assert result.stdout == f"Worker round: mail 1, expire 1, {NOTHING_ELSE}.\n"
     assert fresh(engine, Reservation, lapsed.id).status == ReservationStatus.EXPIRED

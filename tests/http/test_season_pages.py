@@ -148,7 +148,10 @@ def test_each_performance_says_what_is_left_and_offers_booking_only_when_it_can(
         item = performance_item(page, performance.id)
         assert says in item, (says, item)
         assert (f'href="/book/{performance.id}"' in item) is bookable, item
-    assert "/waitlist/" not in page, "the waiting list comes with issue 13"
+    # Only the sold-out performance whose booking is open offers its waiting list (DESIGN §8).
+    for performance, *_ in expected:
+        item = performance_item(page, performance.id)
+        assert (f'href="/waitlist/{performance.id}"' in item) is (performance is sold_out), item
 
 
 def test_a_book_link_names_its_performance_for_a_screen_reader(client, performance):

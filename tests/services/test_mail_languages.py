@@ -18,7 +18,18 @@ import pytest
 
 from azctl import db
 from azctl.models import OutboxMessage, Performance
-from azctl.services import booking, catalog, i18n, mail, outbox, performance_moves, reminders
+from azctl.services import (
+    booking,
+    capacity,
+    catalog,
+    i18n,
+    mail,
+    outbox,
+    performance_moves,
+    reminders,
+    times,
+    waitlist,
+)
 from azctl.settings import reload_settings
 from tests.services.helpers import messages
 from tests.services.test_mail import calendar, text_and_html
@@ -295,6 +306,18 @@ def every_kind(session, engine, submit, performance, language: str) -> dict[str,
         session, performance_id=performance.id, starts_at=SATURDAY + timedelta(days=1)
     )
     reminders.queue_due_reminders(engine, SATURDAY + timedelta(hours=1))
+    # The waiting list's mails: a party joins the full house, then seats are added for it.
+    capacity.change_capacity(session, performance_id=performance.id, room_capacity=2)
+    waitlist.join(
+        session,
+        performance_id=performance.id,
+        name="Giulia Bianchi",
+        email="giulia.waiting@example.org",
+        party_size=2,
+        language=language,
+    )
+    capacity.change_capacity(session, performance_id=performance.id, room_capacity=20)
+    assert waitlist.offer_round(engine, times.now_utc()) == 1
     booking.cancel_performance(session, performance_id=performance.id)
     outbox.queue_test_message(session, to_address="staff@example.org")
     rows = {row.kind: row for row in messages(engine)}

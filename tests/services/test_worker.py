@@ -29,6 +29,9 @@ from tests.services.helpers import fresh, messages
 
 DAY = timedelta(days=1)
 
+# What a round that found nothing else to do counts after mail and expiry.
+NOTHING_ELSE = {"lapsed": 0, "offers": 0, "reminders": 0, "retention": 0}
+
 
 def eml_files() -> list[str]:
     mail_dir = get_settings().effective_mail_dir
@@ -49,13 +52,27 @@ def test_a_round_sends_mail_and_expires_lapsed_pendings(
     report = worker.run_round(engine, now=later)
 
     assert report.failed == {}
-    assert report.done == {"mail": 2, "expire": 2, "reminders": 0, "retention": 0}
+    assert report.done == {
+        "mail": 2,
+        "expire": 2,
+        "lapsed": 0,
+        "offers": 0,
+        "reminders": 0,
+        "retention": 0,
+    }
     assert len(eml_files()) == 2
     assert fresh(engine, Reservation, lapsing.id).status == ReservationStatus.EXPIRED
     assert {message.status for message in messages(engine)} == {OutboxStatus.SENT}
 
     again = worker.run_round(engine, now=later)
-    assert again.done == {"mail": 0, "expire": 0, "reminders": 0, "retention": 0}
+    assert again.done == {
+        "mail": 0,
+        "expire": 0,
+        "lapsed": 0,
+        "offers": 0,
+        "reminders": 0,
+        "retention": 0,
+    }
     assert not again.did_something
     assert len(eml_files()) == 2
 
@@ -245,9 +262,17 @@ def test_retention_erases_exactly_what_is_due_and_keeps_every_count(
     kept = personal(engine, performance.id)
 
     # 364 days after the start: the mail goes out and the pending booking expires, but no
-    # personal data is due yet. Mail: four asked to confirm, three tickets, one cancellation.
+    # personal data is due yet. Mail: four asked to confirm, three tickets, one cancellation;
+    # the waiting list of a performance long started is closed.
     report = worker.run_round(engine, now=performance.starts_at + 364 * DAY)
-    assert report.done == {"mail": 4 + 3 + 1, "expire": 1, "reminders": 0, "retention": 0}
+    assert report.done == {
+        "mail": 4 + 3 + 1,
+        "expire": 1,
+        "lapsed": 1,
+        "offers": 0,
+        "reminders": 0,
+        "retention": 0,
+    }
     assert personal(engine, performance.id) == kept
     before = counts(engine, performance.id)
     assert before["summary"]["checked_in_seats"] == 2  # type: ignore[index]

@@ -1,8 +1,9 @@
 """Confirmation: the anti-overbooking rule.
 
-In one transaction: lock the performance row, recount the confirmed seats, and confirm only if
-the party fits, with the token spent, the check-in token issued and the ticket mail queued. Not
-enough seats: nothing changes and the reservation stays pending (`sold_out`).
+In one transaction: lock the performance row, recount the confirmed seats (and those held by
+waiting-list offers), and confirm only if the party fits, with the token spent, the check-in
+token issued and the ticket mail queued. Not enough seats: nothing changes and the reservation
+stays pending (`sold_out`).
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ from azctl.services.booking.locking import (
 
 # The booking, its performance and the seats confirmed so far, in one statement without a lock.
 _SEAT_CHECK = TOKEN_ROW.add_columns(
-    Performance, capacity.confirmed_seats_of(Reservation.performance_id)
+    Performance,
+    capacity.confirmed_seats_of(Reservation.performance_id),
+    capacity.held_seats_of(Reservation.performance_id),
 ).join(Performance, Performance.id == Reservation.performance_id)  # type: ignore[arg-type]
 # The same booking locked (after its performance), with the seats recounted in the same statement.
-_CONFIRMING = LOCKED_TOKEN_ROW.add_columns(capacity.confirmed_seats_of(Reservation.performance_id))
+_CONFIRMING = LOCKED_TOKEN_ROW.add_columns(
+    capacity.confirmed_seats_of(Reservation.performance_id),
+    capacity.held_seats_of(Reservation.performance_id),
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,10 @@ class ConfirmedBooking:
 
 def _judge(row: Any, performance: Performance, now: datetime) -> Reservation:
     """Every refusal, on the token, booking and seat count of `row` as read."""
-    confirm_token, reservation, confirmed_seats = row
-    free = capacity.available_seats(performance, confirmed_seats=int(confirmed_seats))
+    confirm_token, reservation, confirmed_seats, held_seats = row
+    free = capacity.available_seats(
+        performance, confirmed_seats=int(confirmed_seats), held_seats=int(held_seats)
+    )
     rules.refuse_to_confirm(confirm_token, reservation, performance, free, now)
     return reservation
 
@@ -73,9 +81,9 @@ def _first_look(session: Session, params: dict[str, str], now: datetime) -> int:
         row = apart.exec(_SEAT_CHECK, params=params).first()  # type: ignore[call-overload]
     if row is None:
         raise errors.InvalidToken("this link is not valid")
-    confirm_token, reservation, performance, confirmed_seats = row
+    confirm_token, reservation, performance, confirmed_seats, held_seats = row
     try:
-        _judge((confirm_token, reservation, confirmed_seats), performance, now)
+        _judge((confirm_token, reservation, confirmed_seats, held_seats), performance, now)
     except errors.TokenExpired:
         with db.write(session):
             _record_expiry(session, params, now)

@@ -1,0 +1,107 @@
+"""The waiting list's mails and the tokens they carry: joined (with the leave link) and offer.
+
+Written in the entry's language, as a booking's mails are in the booking's. Raw tokens appear
+only in the queued mail (blanked once it is delivered) and in the visitor's URL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from azctl.models import WaitlistEntry, WaitlistToken, WaitlistTokenPurpose
+from azctl.services import catalog, i18n, outbox, reports, times, tokens
+from azctl.services.i18n import N_
+
+SUBJECTS = {
+    "waitlist_joined": N_("On the waiting list %(reference)s: %(show)s"),
+    "waitlist_offer": N_("Seats for you: %(show)s, %(day)s"),
+}
+
+
+def issue_token(
+    session: Session, entry: WaitlistEntry, purpose: WaitlistTokenPurpose, expires_at: datetime
+) -> str:
+    raw = tokens.new_token()
+    assert entry.id is not None
+    session.add(
+        WaitlistToken(
+            entry_id=entry.id,
+            purpose=purpose,
+            token_hash=tokens.hash_token(raw),
+            expires_at=expires_at,
+        )
+    )
+    return raw
+
+
+def mail_language(entry: WaitlistEntry) -> str:
+    return i18n.for_reservation(entry.language)
+
+
+def _subject(entry: WaitlistEntry, summary: reports.PerformanceSummary, kind: str) -> str:
+    language = mail_language(entry)
+    return i18n.gettext(language)(SUBJECTS[kind]) % {
+        "reference": entry.reference,
+        "show": summary.show.title,
+        "day": i18n.format_day(summary.performance.starts_at, language),
+    }
+
+
+def _context(entry: WaitlistEntry, summary: reports.PerformanceSummary) -> dict[str, Any]:
+    """What the base mail templates show, as for a booking (`booking.mails.mail_context`)."""
+    return {
+        "language": mail_language(entry),
+        "reference": entry.reference,
+        "name": entry.name,
+        "party_size": entry.party_size,
+        "show_title": summary.show.title,
+        "venue_name": summary.venue.name,
+        "venue_address": catalog.venue_line(summary.venue),
+        "starts_at": times.iso_local(summary.performance.starts_at),
+        "when": times.short_local(summary.performance.starts_at),
+    }
+
+
+def queue_joined_mail(
+    session: Session, entry: WaitlistEntry, summary: reports.PerformanceSummary, position: int
+) -> str:
+    """A leave token (valid until the start) and the mail that carries it; returns the token."""
+    leave_token = issue_token(
+        session, entry, WaitlistTokenPurpose.LEAVE, summary.performance.starts_at
+    )
+    outbox.queue_message(
+        session,
+        kind="waitlist_joined",
+        to_address=entry.email,
+        subject=_subject(entry, summary, "waitlist_joined"),
+        context={**_context(entry, summary), "position": position, "leave_token": leave_token},
+    )
+    return leave_token
+
+
+def queue_offer_mail(
+    session: Session, entry: WaitlistEntry, summary: reports.PerformanceSummary, until: datetime
+) -> str:
+    """An offer token (valid until `until`) and the offer mail; returns the token. A fresh
+    leave link goes with it, since raw tokens are never stored."""
+    offer_token = issue_token(session, entry, WaitlistTokenPurpose.OFFER, until)
+    leave_token = issue_token(
+        session, entry, WaitlistTokenPurpose.LEAVE, summary.performance.starts_at
+    )
+    outbox.queue_message(
+        session,
+        kind="waitlist_offer",
+        to_address=entry.email,
+        subject=_subject(entry, summary, "waitlist_offer"),
+        context={
+            **_context(entry, summary),
+            "offer_until_at": times.iso_local(until),
+            "offer_until": times.short_local(until),
+            "offer_token": offer_token,
+            "leave_token": leave_token,
+        },
+    )
+    return offer_token
