@@ -23,6 +23,8 @@ KEYS = {
         "seats_confirmed",
         "oversold",
         "unsold",
+        "waitlist",
+        "seats_held",
         "worker_peak_rss_mb",
     },
     "browse": {"rps_shows", "rps_performance", "baseline_rps", "ratio", "worker_peak_rss_mb"},
@@ -62,7 +64,8 @@ def test_quick_benchmark_passes_its_checks(name: str, postgres_url: str) -> None
     assert KEYS[name] <= result.keys()
     if name == "rush":
         assert result["oversold"] == 0 and result["unsold"] == 0
-        assert result["seats_confirmed"] == result["seats"]
+        assert result["waitlist"] > 0 and result["seats_held"] > 0
+        assert result["seats_confirmed"] + result["seats_held"] == result["seats"]
 
 
 def test_a_benchmark_without_postgresql_says_so_and_exits_2() -> None:
