@@ -42,8 +42,11 @@ class CheckFailed(Exception):
     """A correctness check inside a benchmark failed: the run exits non-zero."""
 
 
-def arguments(description: str) -> argparse.Namespace:
-    """`--database-url URL [--quick] [--workers N]`, the URL defaulting to AZCTL_DATABASE_URL."""
+def arguments(
+    description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """`--database-url URL [--quick] [--workers N]`, the URL defaulting to AZCTL_DATABASE_URL,
+    and any options of a benchmark's own that `extra` adds to the parser."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--database-url",
@@ -59,6 +62,8 @@ def arguments(description: str) -> argparse.Namespace:
         default=DEFAULT_WORKERS,
         help="gunicorn workers (default: one per CPU, plus 1)",
     )
+    if extra is not None:
+        extra(parser)
     parsed = parser.parse_args()
     if not parsed.database_url or not parsed.database_url.startswith("postgresql"):
         parser.error("a PostgreSQL --database-url (or AZCTL_DATABASE_URL) is required")

@@ -5,15 +5,22 @@ every confirmation token to `POST /api/confirmations` of a real `azctl serve` on
 fast as it answers. The baseline is the same lock-recount-update transaction done as plain SQL
 over psycopg, on a second performance built the same way, with the same number of clients.
 
+Our performance also has a waiting list of 500 parties (`--waitlist N`), as a sold-out house
+gathers: most are waiting (they hold no seats), 20 hold seats with an open offer, so every
+availability check the confirmations make sums the held seats too and fewer seats are sellable.
+The baseline knows nothing of waiting lists: it is the plain transaction of before.
+
     python benchmarks/rush.py --database-url postgresql+psycopg://USER@HOST/DB [--quick]
 
-Checks: no seat oversold; every answer is `confirmed` or `sold_out`; what the clients were told
-matches the database; no seat left unsold that a pending booking could have taken (demand is
-several times the supply, and seats never come back during the run).
+Checks: no seat oversold (confirmed plus held seats never exceed the capacity); every answer is
+`confirmed` or `sold_out`; what the clients were told matches the database; no seat left unsold
+that a pending booking could have taken (demand is several times the supply, and seats never
+come back during the run).
 """
 
 from __future__ import annotations
 
+import argparse
 import queue
 import random
 import sys
@@ -21,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import harness
 import psycopg
@@ -28,12 +36,28 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from azctl import db
-from azctl.models import Reservation, ReservationStatus
-from azctl.services import booking, tokens
+from azctl.models import Reservation, ReservationStatus, WaitlistEntry, WaitlistStatus
+from azctl.services import booking, times, tokens
 
 # The warm-up is a small rush of its own first, for each side: workers and connections warm.
-FULL = {"seats": 500, "reservations": 2000, "clients": 32, "warm_seats": 60, "warm_up": 200}
-QUICK = {"seats": 40, "reservations": 160, "clients": 8, "warm_seats": 10, "warm_up": 40}
+FULL = {
+    "seats": 500,
+    "reservations": 2000,
+    "clients": 32,
+    "warm_seats": 60,
+    "warm_up": 200,
+    "waitlist": 500,
+    "offered": 20,
+}
+QUICK = {
+    "seats": 40,
+    "reservations": 160,
+    "clients": 8,
+    "warm_seats": 10,
+    "warm_up": 40,
+    "waitlist": 30,
+    "offered": 3,
+}
 
 
 @dataclass
@@ -77,6 +101,44 @@ def pending_bookings(performance_id: int, count: int, seed: int) -> list[tuple[s
             made.append((submitted.confirm_token, party))
     sizes.shuffle(made)
     return made
+
+
+def waiting_list(performance_id: int, count: int, offered: int, seed: int) -> int:
+    """`count` waiting-list entries of 1 to 4 seats, written as rows (the list of a sold-out
+    house: joining refuses a party that fits, and the house is not sold out yet); the first
+    `offered` hold their seats with an open offer. Returns the seats they hold."""
+    sizes = random.Random(seed)
+    now = times.now_utc()
+    held = 0
+    with db.session_scope() as session, db.write(session):
+        for number in range(count):
+            party = sizes.randint(1, 4)
+            offer = number < offered
+            held += party if offer else 0
+            session.add(
+                WaitlistEntry(
+                    performance_id=performance_id,
+                    reference=f"AZ-W{number:05d}",
+                    name=f"Waiting {number}",
+                    email=f"waiting{number}@example.org",
+                    party_size=party,
+                    status=WaitlistStatus.OFFERED if offer else WaitlistStatus.WAITING,
+                    offered_at=now if offer else None,
+                    offer_expires_at=now + timedelta(hours=12) if offer else None,
+                )
+            )
+    return held
+
+
+def held_seats_in_database(performance_id: int) -> int:
+    with db.session_scope() as session:
+        parties = session.exec(
+            select(WaitlistEntry.party_size).where(
+                WaitlistEntry.performance_id == performance_id,
+                WaitlistEntry.status == WaitlistStatus.OFFERED,
+            )
+        ).all()
+    return sum(parties)
 
 
 def race(
@@ -174,14 +236,27 @@ def confirmed_seats_in_database(performance_id: int) -> tuple[int, int, list[int
     return sum(confirmed), len(confirmed), pending
 
 
+def _waitlist_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--waitlist",
+        type=int,
+        default=None,
+        help="waiting-list entries behind our house (default: 500, or 30 with --quick)",
+    )
+
+
 def main() -> int:
-    arguments = harness.arguments(__doc__.splitlines()[0])
-    size = QUICK if arguments.quick else FULL
+    arguments = harness.arguments(__doc__.splitlines()[0], extra=_waitlist_option)
+    size = dict(QUICK if arguments.quick else FULL)
+    if arguments.waitlist is not None:
+        size["waitlist"] = arguments.waitlist
+        size["offered"] = min(size["offered"], arguments.waitlist)
     with harness.own_database(arguments.database_url, "rush") as url:
         ours_id = harness.new_performance(capacity=size["seats"], slug="rush")
         base_id = harness.new_performance(capacity=size["seats"], slug="baseline")
         ours_work = pending_bookings(ours_id, size["reservations"], seed=1)
         base_work = pending_bookings(base_id, size["reservations"], seed=1)
+        held = waiting_list(ours_id, size["waitlist"], size["offered"], seed=3)
         warm_id = harness.new_performance(capacity=size["warm_seats"], slug="warm-up")
         warm_base_id = harness.new_performance(capacity=size["warm_seats"], slug="warm-up-base")
         warm = pending_bookings(warm_id, size["warm_up"], seed=2)
@@ -196,16 +271,19 @@ def main() -> int:
         race(warm_base, clients, baseline)
         base_seconds, base = race(base_work, clients, baseline)
         seats, confirmed, pending = confirmed_seats_in_database(ours_id)
+        held_after = held_seats_in_database(ours_id)
         base_seats, _base_confirmed, base_pending = confirmed_seats_in_database(base_id)
 
     capacity = size["seats"]
-    unsold = capacity - seats
+    unsold = capacity - seats - held_after
     ours_rate = len(ours.seconds) / ours_seconds
     base_rate = len(base.seconds) / base_seconds
     figures = {
         "database": sa.make_url(url).get_backend_name(),
         "seats": capacity,
         "reservations": size["reservations"],
+        "waitlist": size["waitlist"],
+        "seats_held": held_after,
         "clients": size["clients"],
         "workers": arguments.workers,
         "confirmations_per_s": round(ours_rate, 1),
@@ -214,7 +292,7 @@ def main() -> int:
         **harness.milliseconds(ours.seconds),
         "baseline_p99_ms": harness.milliseconds(base.seconds)["p99_ms"],
         "seats_confirmed": seats,
-        "oversold": max(0, seats - capacity),
+        "oversold": max(0, seats + held_after - capacity),
         "unsold": unsold,
         "answers": {
             "confirmed": ours.confirmed,
@@ -224,7 +302,8 @@ def main() -> int:
         "worker_peak_rss_mb": rss,
     }
     checks = {
-        "no seat oversold": seats <= capacity,
+        "no seat oversold": seats + held_after <= capacity,
+        "held seats untouched by the rush": held_after == held,
         "every answer confirmed or sold_out": not ours.other,
         "answers match the database": ours.confirmed == confirmed and ours.confirmed_seats == seats,
         "no fitting booking left pending": unsold == 0 or not any(p <= unsold for p in pending),

@@ -23,9 +23,12 @@ KEYS = {
         "seats_confirmed",
         "oversold",
         "unsold",
+        "waitlist",
+        "seats_held",
         "worker_peak_rss_mb",
     },
     "browse": {"rps_shows", "rps_performance", "baseline_rps", "ratio", "worker_peak_rss_mb"},
+    "waitlist": {"rounds", "seconds", "kind_seconds", "seats_freed", "seats_offered", "offers"},
     "door": {
         "service_p50_ms",
         "service_p99_ms",
@@ -62,7 +65,11 @@ def test_quick_benchmark_passes_its_checks(name: str, postgres_url: str) -> None
     assert KEYS[name] <= result.keys()
     if name == "rush":
         assert result["oversold"] == 0 and result["unsold"] == 0
-        assert result["seats_confirmed"] == result["seats"]
+        assert result["waitlist"] > 0 and result["seats_held"] > 0
+        assert result["seats_confirmed"] + result["seats_held"] == result["seats"]
+    if name == "waitlist":
+        assert 1 <= result["rounds"] <= 2 and result["seats_free_after"] == 0
+        assert result["seats_offered"] == result["seats_freed"] > 0
 
 
 def test_a_benchmark_without_postgresql_says_so_and_exits_2() -> None:
