@@ -37,6 +37,8 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     reservation_id: int | None = Field(default=None, foreign_key="reservation.id", index=True)
+    # The waiting-list entry a waiting-list mail is about: retention scrubs it with the entry.
+    waitlist_entry_id: int | None = Field(default=None, foreign_key="waitlist_entry.id", index=True)
     status: str = Field(default=OutboxStatus.QUEUED, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

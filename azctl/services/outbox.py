@@ -79,14 +79,19 @@ def queue_message(
     subject: str,
     context: dict[str, Any],
     reservation_id: int | None = None,
+    waitlist_entry_id: int | None = None,
 ) -> OutboxMessage:
-    """Add a message to the caller's open transaction; it commits or rolls back with it."""
+    """Add a message to the caller's open transaction; it commits or rolls back with it.
+
+    The booking or waiting-list entry it is about is named, so that retention finds the mail
+    with the personal data it erases."""
     message = OutboxMessage(
         kind=kind,
         to_address=to_address,
         subject=subject,
         context=context,
         reservation_id=reservation_id,
+        waitlist_entry_id=waitlist_entry_id,
     )
     session.add(message)
     return message

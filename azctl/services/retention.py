@@ -63,6 +63,13 @@ def _unerased(performance_id: int) -> sa.ColumnElement[bool]:
             OutboxMessage.to_address != ERASED_EMAIL,
             OutboxMessage.status != OutboxStatus.SENDING,
         ),
+        sa.exists().where(
+            col(OutboxMessage.waitlist_entry_id) == WaitlistEntry.id,
+            WaitlistEntry.performance_id == performance_id,
+            col(WaitlistEntry.erased_at).is_not(None),
+            OutboxMessage.to_address != ERASED_EMAIL,
+            OutboxMessage.status != OutboxStatus.SENDING,
+        ),
     )
 
 
@@ -137,8 +144,14 @@ def _scrub_outbox(session: Session, performance_id: int) -> None:
     erased = select(Reservation.id).where(
         Reservation.performance_id == performance_id, col(Reservation.erased_at).is_not(None)
     )
+    erased_entries = select(WaitlistEntry.id).where(
+        WaitlistEntry.performance_id == performance_id, col(WaitlistEntry.erased_at).is_not(None)
+    )
     base = sa.update(OutboxMessage).where(
-        col(OutboxMessage.reservation_id).in_(erased),
+        sa.or_(
+            col(OutboxMessage.reservation_id).in_(erased),
+            col(OutboxMessage.waitlist_entry_id).in_(erased_entries),
+        ),
         OutboxMessage.status != OutboxStatus.SENDING,
     )
     scrubbed = {"to_address": ERASED_EMAIL, "context": {}}

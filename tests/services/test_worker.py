@@ -23,7 +23,7 @@ from azctl.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from azctl.services import booking, checkin, reports, retention, times, worker
+from azctl.services import booking, checkin, reports, retention, times, waitlist, worker
 from azctl.settings import get_settings, reload_settings
 from tests.services.helpers import fresh, messages
 
@@ -368,6 +368,32 @@ def test_mail_still_queued_past_retention_is_given_up_not_sent(
     [message] = messages(engine)
     assert (message.status, message.to_address, message.context) == (OutboxStatus.FAILED, "", {})
     assert eml_files() == []
+
+
+def test_the_waiting_lists_mail_is_scrubbed_with_its_entry(
+    engine: Engine, session: Session, make_performance: Callable[..., Performance]
+) -> None:
+    """A waiting-list mail names its entry, so retention finds it: sent mail loses its address
+    and context, and mail still queued is given up."""
+    performance = make_performance(capacity=2)
+    submitted = booking.submit_booking(
+        session, performance_id=performance.id, name="Ada", email="ada@example.org", party_size=2
+    )
+    booking.confirm_booking(session, token=submitted.confirm_token)
+    waitlist.join(
+        session,
+        performance_id=performance.id,
+        name="Giulia Bianchi",
+        email="giulia@example.org",
+        party_size=2,
+    )
+    [joined] = [message for message in messages(engine) if message.kind == "waitlist_joined"]
+    assert joined.waitlist_entry_id is not None and joined.to_address == "giulia@example.org"
+    with db.new_session(engine) as work:
+        retention.erase_due(work, now=performance.starts_at + 366 * DAY)
+    scrubbed = fresh(engine, OutboxMessage, joined.id)
+    assert (scrubbed.status, scrubbed.to_address, scrubbed.context) == (OutboxStatus.FAILED, "", {})
+    assert all("giulia" not in str(row.to_address) for row in messages(engine))
 
 
 @pytest.mark.parametrize(("setting", "erased"), [("off", 0), ("30d", 1), ("400d", 0)])

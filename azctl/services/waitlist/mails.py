@@ -78,6 +78,7 @@ def queue_joined_mail(
         to_address=entry.email,
         subject=_subject(entry, summary, "waitlist_joined"),
         context={**_context(entry, summary), "position": position, "leave_token": leave_token},
+        waitlist_entry_id=entry.id,
     )
     return leave_token
 
@@ -103,5 +104,6 @@ def queue_offer_mail(
             "offer_token": offer_token,
             "leave_token": leave_token,
         },
+        waitlist_entry_id=entry.id,
     )
     return offer_token
