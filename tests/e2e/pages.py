@@ -15,6 +15,7 @@ something (confirms, cancels, sends a form) makes the booking it needs each time
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from playwright.sync_api import Page, Response
 from sqlmodel import Session, col, select
 
 from azctl.models import OutboxMessage, Performance, Reservation
-from azctl.services import booking, catalog, mail, posters, times
+from azctl.services import booking, catalog, mail, posters, times, waitlist
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
@@ -49,6 +50,7 @@ PRIVACY_URL = "https://teatro.example.org/privacy"
 # A second show whose one performance has no seat left: its page has no Book link.
 SOLD_OUT_SLUG = "il-servitore-di-due-padroni"
 SOLD_OUT_CAPACITY = 40
+_JOINERS = itertools.count(1)  # each party that joins the sold-out list has an address of its own
 
 
 def poster_png() -> bytes:
@@ -86,6 +88,7 @@ class Site:
     server: LiveServer
     session: Session
     performance: Performance
+    sold_out_id: int = 0
 
     @classmethod
     def start(
@@ -104,7 +107,7 @@ class Site:
             description=SHOW_DESCRIPTION,
             poster=posters.from_bytes(poster_png(), name="the test poster"),
         )
-        make_performance(
+        sold_out = make_performance(
             capacity=SOLD_OUT_CAPACITY,
             manual=SOLD_OUT_CAPACITY,
             starts_in=STARTS_IN + timedelta(days=1),
@@ -118,7 +121,19 @@ class Site:
                 **extra_env,
             }
         )
-        return cls(server=server, session=session, performance=performance)
+        assert sold_out.id is not None
+        return cls(server=server, session=session, performance=performance, sold_out_id=sold_out.id)
+
+    def join_waitlist(self) -> str:
+        """A party (a new one each time) waits for the sold-out performance: its leave token."""
+        joined = waitlist.join(
+            self.session,
+            performance_id=self.sold_out_id,
+            name="Giulia Bianchi",
+            email=f"giulia.{next(_JOINERS)}@example.org",
+            party_size=2,
+        )
+        return joined.leave_token
 
     @property
     def performance_id(self) -> int:
@@ -267,4 +282,6 @@ PAGES: dict[str, Visit] = {
     ),
     "link_invalid": lambda site, page: site.open(page, "/confirm/NOT-A-TOKEN", status=404),
     "not_found": lambda site, page: site.open(page, "/no/such/page", status=404),
+    "waitlist": lambda site, page: site.open(page, f"/waitlist/{site.sold_out_id}"),
+    "leave": lambda site, page: site.open(page, f"/leave/{site.join_waitlist()}"),
 }
