@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from azctl import errors
 from azctl.commands.output import say, stderr
+from azctl.commands.stopping import report_stopped, run_until_stopped
 
 if TYPE_CHECKING:
     from azctl.services import outbox
@@ -49,11 +47,15 @@ def send(
         return
     db.get_engine()  # a database that is not there or not migrated stops us now, not every round
     stderr.print(f"Sending mail to {where} every {interval:g} s; Ctrl-C stops.", markup=False)
-    handed_back = _watch(interval)
-    if handed_back is None:
-        stderr.print("Stopped.")
-    else:
-        stderr.print(f"Stopped at once; {handed_back} unsent put back in the queue.", markup=False)
+    report_stopped(
+        run_until_stopped(
+            lambda stop, held: sender.run_sender(
+                stop=stop, interval=interval, on_report=_show, held=held
+            ),
+            name="azctl-mail-sender",
+            in_hand="the message in hand",
+        )
+    )
 
 
 def _show(report: outbox.SendReport) -> None:
@@ -61,55 +63,6 @@ def _show(report: outbox.SendReport) -> None:
         stderr.print(f"Mail not sent, trying again: {report.error}", markup=False)
     else:
         say(_describe(report))
-
-
-def _watch(interval: float) -> int | None:
-    """Run the sender loop until Ctrl-C or SIGTERM; returns None, or after a second one how
-    many claimed messages were put back in the queue.
-
-    The first stop lets the loop finish the message in hand and record it, rather than leave
-    it leased as if this sender had died. The second stops at once: the loop's thread is left
-    to die with the process, and what it claimed but has not delivered is handed back so that
-    another sender need not wait out the lease. The signals only count here, to be acted on
-    between waits: an exception thrown wherever the main thread happens to be (inside a print,
-    say) could leave it half done.
-    """
-    from azctl.services import outbox, sender
-
-    stop = threading.Event()
-    finished = threading.Event()
-    held = outbox.HeldClaims()
-    stops = 0
-
-    def loop() -> None:
-        try:
-            sender.run_sender(stop=stop, interval=interval, on_report=_show, held=held)
-        finally:
-            finished.set()
-
-    def count(_signal: int, _frame: FrameType | None) -> None:
-        nonlocal stops
-        stops += 1
-
-    threading.Thread(target=loop, name="azctl-mail-sender", daemon=True).start()
-    # Ctrl-C, and a service manager's stop, alike.
-    previous = {number: signal.signal(number, count) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not finished.wait(0.1):
-            if stops >= 2:
-                break
-            if stops and not stop.is_set():
-                stop.set()
-                stderr.print(
-                    "Stopping after the message in hand; Ctrl-C again stops at once.",
-                    markup=False,
-                )
-        else:
-            return None
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    return sender.hand_back(held)  # a third Ctrl-C, if this hangs, aborts
 
 
 @app.command("test")

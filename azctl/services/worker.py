@@ -223,12 +223,6 @@ def backoff(interval: float, away: int) -> float:
     return max(interval, min(MAX_BACKOFF, interval * 2**away))
 
 
-def hand_back(held: HeldClaims) -> int:
-    """For a worker stopping at once: put the mail it claimed but has not delivered back in
-    the queue (see `sender.hand_back`); returns how many."""
-    return sender.hand_back(held)
-
-
 def one_line(exc: BaseException) -> str:
     """The exception's type and the first line of its message (SQLAlchemy's run to many)."""
     lines = str(exc).strip().splitlines()
