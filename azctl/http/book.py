@@ -25,6 +25,7 @@ from azctl.settings import get_settings
 # Where the browser lands after a refused POST: the summary of what is wrong (see book.html).
 ERRORS_ANCHOR = "errors"
 _RECEIPT_SALT = "azctl.http.booked"
+# How long the page after a form (booked, waitlisted) can be opened again from its address.
 _RECEIPT_MAX_AGE_SECONDS = 7 * 86400
 
 # What a visitor reads beside a refused field, by field and `InvalidInput.reason`; `%(max)s` is
@@ -104,15 +105,41 @@ def state_of(summary: reports.PerformanceSummary) -> tuple[str, int]:
     return state, shown["available_seats"]
 
 
-def _receipts() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().hmac_key, salt=_RECEIPT_SALT)
+def receipt_for(reference: str, *, salt: str) -> str:
+    """A signed receipt of a reference: the address of the page after a form holds it and
+    nothing else. Each page has its salt, so one page's receipt opens no other."""
+    return str(URLSafeTimedSerializer(get_settings().hmac_key, salt=salt).dumps(reference))
+
+
+def reference_in(receipt: str, *, salt: str) -> str:
+    """The reference a receipt made by `receipt_for` holds; a forged or old one is refused."""
+    try:
+        reference = URLSafeTimedSerializer(get_settings().hmac_key, salt=salt).loads(
+            receipt, max_age=_RECEIPT_MAX_AGE_SECONDS
+        )
+    except BadData:
+        raise errors.InvalidToken("this link is not valid") from None
+    return str(reference)
 
 
 def booked_path(reference: str) -> str:
     """The page of a booking just asked for, on this host: a signed receipt of its reference,
     nothing else. `#main` so that the form's `#errors` is not carried along by the browser
     (a redirect without a fragment keeps the one the request had)."""
-    return f"/booked/{_receipts().dumps(reference)}#main"
+    return f"/booked/{receipt_for(reference, salt=_RECEIPT_SALT)}#main"
+
+
+def read_booking_form(
+    req: falcon.Request,
+) -> tuple[dict[str, str], booking.BookingFields | None, dict[str, str]]:
+    """The booking form as typed (kept to show again), its fields checked and cleaned (None if
+    any was refused), and each refused field's message in the visitor's language. The joining
+    form of a waiting list has the same fields."""
+    typed = read_form(req)
+    values = {field: typed.get(field, "") for field in booking.FORM_FIELDS}
+    checked = booking.check_form(values)
+    refusals = {field: field_message(req, refusal) for field, refusal in checked.refusals.items()}
+    return values, checked.fields, refusals
 
 
 class BookPage:
@@ -129,20 +156,14 @@ class BookPage:
     def on_post(self, req: falcon.Request, resp: falcon.Response, performance_id: int) -> None:
         session = req.context.session
         summary = booking.public_performance(session, performance_id=performance_id)
-        typed = read_form(req)
-        values = {field: typed.get(field, "") for field in booking.FORM_FIELDS}
+        values, fields, refusals = read_booking_form(req)
         state, _free = state_of(summary)
         if state != "open":  # closed or full since the form was shown: the fields do not matter
             self._refused_booking(req, resp, summary, values, sold_out=state == "sold_out")
             return
-        checked = booking.check_form(values)
-        if checked.fields is None:
-            refusals = {
-                field: field_message(req, refusal) for field, refusal in checked.refusals.items()
-            }
+        if fields is None:
             self._render(req, resp, summary, values=values, refusals=refusals, status=422)
             return
-        fields = checked.fields
         try:
             submitted = booking.submit_booking(
                 session,
@@ -229,12 +250,9 @@ class BookedPage:
     html_pages = True
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, receipt: str) -> None:
+        reference = reference_in(receipt, salt=_RECEIPT_SALT)
         try:
-            reference = _receipts().loads(receipt, max_age=_RECEIPT_MAX_AGE_SECONDS)
-        except BadData:
-            raise errors.InvalidToken("this link is not valid") from None
-        try:
-            linked = booking.requested(req.context.session, reference=str(reference))
+            linked = booking.requested(req.context.session, reference=reference)
         except errors.NotFound:
             raise errors.InvalidToken("this link is not valid") from None
         pages.render(

@@ -12,23 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 import falcon
-from itsdangerous import BadData, URLSafeTimedSerializer
 
 from azctl import errors
 from azctl.http import book, forgery, pages
-from azctl.http.bodies import read_form
 from azctl.services import booking, catalog, i18n, reports, times, waitlist
 from azctl.services.i18n import N_
 from azctl.settings import get_settings
 
 _RECEIPT_SALT = "azctl.http.waitlisted"
-_RECEIPT_MAX_AGE_SECONDS = 7 * 86400
 _ALREADY_WAITING = N_("This email is already on the waiting list.")
 _CLOSED = N_("Booking has just closed for this performance.")
-
-
-def _receipts() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().hmac_key, salt=_RECEIPT_SALT)
 
 
 def _state(summary: reports.PerformanceSummary) -> tuple[str, int]:
@@ -62,20 +55,13 @@ class WaitlistPage:
     def on_post(self, req: falcon.Request, resp: falcon.Response, performance_id: int) -> None:
         session = req.context.session
         summary = booking.public_performance(session, performance_id=performance_id)
-        typed = read_form(req)
-        values = {field: typed.get(field, "") for field in booking.FORM_FIELDS}
+        values, fields, refusals = book.read_booking_form(req)
         if _state(summary)[0] != "open":
             self._render(req, resp, summary, values=values, status=409)
             return
-        checked = booking.check_form(values)
-        if checked.fields is None:
-            refusals = {
-                field: book.field_message(req, refusal)
-                for field, refusal in checked.refusals.items()
-            }
+        if fields is None:
             self._render(req, resp, summary, values=values, refusals=refusals, status=422)
             return
-        fields = checked.fields
         try:
             joined = waitlist.join(
                 session,
@@ -105,7 +91,7 @@ class WaitlistPage:
             summary = booking.public_performance(session, performance_id=performance_id)
             self._render(req, resp, summary, values=values, status=409)
             return
-        receipt = _receipts().dumps(joined.entry.reference)
+        receipt = book.receipt_for(joined.entry.reference, salt=_RECEIPT_SALT)
         raise falcon.HTTPSeeOther(f"/waitlisted/{receipt}#main")
 
     def _render(
@@ -154,10 +140,10 @@ class WaitlistedPage:
     html_pages = True
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, receipt: str) -> None:
+        reference = book.reference_in(receipt, salt=_RECEIPT_SALT)
         try:
-            reference = _receipts().loads(receipt, max_age=_RECEIPT_MAX_AGE_SECONDS)
-            linked = waitlist.joined(req.context.session, reference=str(reference))
-        except (BadData, errors.NotFound):
+            linked = waitlist.joined(req.context.session, reference=reference)
+        except errors.NotFound:
             raise errors.InvalidToken("this link is not valid") from None
         pages.render(
             req,
