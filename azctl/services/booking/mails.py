@@ -13,7 +13,7 @@ ISO values, so the dates are written by Babel the way that language writes them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -58,38 +58,44 @@ def revoke_tokens(
         token.revoked_at = now
 
 
-def mail_language(reservation: Reservation) -> str:
-    """The language of every mail of this booking: its own, if the theatre still offers it."""
-    return i18n.for_reservation(reservation.language)
+class Party(Protocol):
+    """Who a mail is about: a booking, or a party on a waiting list; both have these."""
+
+    reference: str
+    name: str
+    party_size: int
+    language: str | None
 
 
-def _subject(reservation: Reservation, summary: reports.PerformanceSummary, message: str) -> str:
-    """A subject in the booking's language; `message` may name the reference, show and day."""
-    language = mail_language(reservation)
+def mail_language(party: Party) -> str:
+    """The language of every mail of this booking (or waiting party): its own, if the theatre
+    still offers it."""
+    return i18n.for_reservation(party.language)
+
+
+def subject(party: Party, summary: reports.PerformanceSummary, message: str) -> str:
+    """A subject in the party's language; `message` may name the reference, show and day."""
+    language = mail_language(party)
     return i18n.gettext(language)(message) % {
-        "reference": reservation.reference,
+        "reference": party.reference,
         "show": summary.show.title,
         "day": i18n.format_day(summary.performance.starts_at, language),
     }
 
 
-def subject(reservation: Reservation, summary: reports.PerformanceSummary, message: str) -> str:
-    """`_subject` for the mails written beside this module (reminders, a moved performance)."""
-    return _subject(reservation, summary, message)
-
-
-def mail_context(reservation: Reservation, summary: reports.PerformanceSummary) -> dict[str, Any]:
-    """What every mail about a booking shows; no raw token yet (callers add theirs).
+def mail_context(party: Party, summary: reports.PerformanceSummary) -> dict[str, Any]:
+    """What every mail about a booking (or a waiting party) shows; no raw token yet (callers
+    add theirs).
 
     `starts_at` is ISO local time, written out at send time in `language`. `when` (and a
     confirmation's `confirm_by`) keep the short form an older sender shows as it is, so a row
     queued during an upgrade renders on either version.
     """
     return {
-        "language": mail_language(reservation),
-        "reference": reservation.reference,
-        "name": reservation.name,
-        "party_size": reservation.party_size,
+        "language": mail_language(party),
+        "reference": party.reference,
+        "name": party.name,
+        "party_size": party.party_size,
         "show_title": summary.show.title,
         "venue_name": summary.venue.name,
         "venue_address": catalog.venue_line(summary.venue),
@@ -116,7 +122,7 @@ def queue_confirmation_mail(
         session,
         kind="confirmation",
         to_address=reservation.email,
-        subject=_subject(
+        subject=subject(
             reservation, summary, N_("Please confirm your booking %(reference)s: %(show)s")
         ),
         context={
@@ -152,7 +158,7 @@ def queue_ticket_mail(
         session,
         kind="ticket",
         to_address=reservation.email,
-        subject=_subject(
+        subject=subject(
             reservation,
             summary,
             N_("Your booking %(reference)s was moved: %(show)s, %(day)s")
@@ -183,7 +189,7 @@ def queue_notice(
         session,
         kind=kind,
         to_address=reservation.email,
-        subject=_subject(reservation, summary, NOTICE_SUBJECTS[kind]),
+        subject=subject(reservation, summary, NOTICE_SUBJECTS[kind]),
         context=mail_context(reservation, summary),
         reservation_id=reservation.id,
     )

@@ -7,12 +7,12 @@ only in the queued mail (blanked once it is delivered) and in the visitor's URL.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from azctl.models import WaitlistEntry, WaitlistToken, WaitlistTokenPurpose
-from azctl.services import catalog, i18n, outbox, reports, times, tokens
+from azctl.services import outbox, reports, times, tokens
+from azctl.services.booking import mails
 from azctl.services.i18n import N_
 
 SUBJECTS = {
@@ -37,34 +37,6 @@ def issue_token(
     return raw
 
 
-def mail_language(entry: WaitlistEntry) -> str:
-    return i18n.for_reservation(entry.language)
-
-
-def _subject(entry: WaitlistEntry, summary: reports.PerformanceSummary, kind: str) -> str:
-    language = mail_language(entry)
-    return i18n.gettext(language)(SUBJECTS[kind]) % {
-        "reference": entry.reference,
-        "show": summary.show.title,
-        "day": i18n.format_day(summary.performance.starts_at, language),
-    }
-
-
-def _context(entry: WaitlistEntry, summary: reports.PerformanceSummary) -> dict[str, Any]:
-    """What the base mail templates show, as for a booking (`booking.mails.mail_context`)."""
-    return {
-        "language": mail_language(entry),
-        "reference": entry.reference,
-        "name": entry.name,
-        "party_size": entry.party_size,
-        "show_title": summary.show.title,
-        "venue_name": summary.venue.name,
-        "venue_address": catalog.venue_line(summary.venue),
-        "starts_at": times.iso_local(summary.performance.starts_at),
-        "when": times.short_local(summary.performance.starts_at),
-    }
-
-
 def queue_joined_mail(
     session: Session, entry: WaitlistEntry, summary: reports.PerformanceSummary, position: int
 ) -> str:
@@ -76,8 +48,12 @@ def queue_joined_mail(
         session,
         kind="waitlist_joined",
         to_address=entry.email,
-        subject=_subject(entry, summary, "waitlist_joined"),
-        context={**_context(entry, summary), "position": position, "leave_token": leave_token},
+        subject=mails.subject(entry, summary, SUBJECTS["waitlist_joined"]),
+        context={
+            **mails.mail_context(entry, summary),
+            "position": position,
+            "leave_token": leave_token,
+        },
         waitlist_entry_id=entry.id,
     )
     return leave_token
@@ -96,9 +72,9 @@ def queue_offer_mail(
         session,
         kind="waitlist_offer",
         to_address=entry.email,
-        subject=_subject(entry, summary, "waitlist_offer"),
+        subject=mails.subject(entry, summary, SUBJECTS["waitlist_offer"]),
         context={
-            **_context(entry, summary),
+            **mails.mail_context(entry, summary),
             "offer_until_at": times.iso_local(until),
             "offer_until": times.short_local(until),
             "offer_token": offer_token,
