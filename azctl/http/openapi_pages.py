@@ -7,6 +7,47 @@ from typing import Any
 from azctl.http import openapi_parts as parts
 
 
+def _form_page(*, shown: str, page: str, sent: str, redirect: str) -> dict[str, Any]:
+    """A performance's form page (booking, waiting list): GET shows it, POST sends it."""
+    return {
+        "get": {
+            "summary": shown,
+            "parameters": [parts.PERFORMANCE_ID],
+            "responses": {
+                **parts.page(page),
+                **parts.page_problems(),
+                **parts.page_or_problem_404(),
+            },
+        },
+        "post": {
+            "summary": sent,
+            "parameters": [parts.FORM_COOKIE, parts.PERFORMANCE_ID],
+            "requestBody": parts.form(parts.BOOKING_FORM),
+            "responses": {
+                "303": {
+                    "description": redirect,
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                **parts.page_problems(409, 422, *parts.FORM_REFUSALS),
+                **parts.page_or_problem_404(),
+            },
+        },
+    }
+
+
+def _receipt_page(shown: str, page: str) -> dict[str, Any]:
+    """The page a sent form leads to, named by a signed receipt of its reference."""
+    return {
+        "get": {
+            "summary": shown,
+            "parameters": [
+                parts.path_parameter("receipt", {"type": "string"}, "A signed receipt.")
+            ],
+            "responses": {**parts.page(page), **parts.page_problems(404)},
+        }
+    }
+
+
 def page_paths() -> dict[str, Any]:
     return {
         "/": {
@@ -46,72 +87,26 @@ def page_paths() -> dict[str, Any]:
             }
             for method in ("get", "head")
         },
-        "/book/{performance_id}": {
-            "get": {
-                "summary": "The booking form of a performance (or why it cannot be booked now)",
-                "parameters": [parts.PERFORMANCE_ID],
-                "responses": {
-                    **parts.page("The performance and its booking form"),
-                    **parts.page_problems(),
-                    **parts.page_or_problem_404(),
-                },
-            },
-            "post": {
-                "summary": "Ask for seats with the form; they are held once the mail is confirmed",
-                "parameters": [parts.FORM_COOKIE, parts.PERFORMANCE_ID],
-                "requestBody": parts.form(parts.BOOKING_FORM),
-                "responses": {
-                    "303": {
-                        "description": "Asked: `Location` is the page that says to check the mail",
-                        "headers": {"Location": {"schema": {"type": "string"}}},
-                    },
-                    **parts.page_problems(409, 422, *parts.FORM_REFUSALS),
-                    **parts.page_or_problem_404(),
-                },
-            },
-        },
-        "/booked/{receipt}": {
-            "get": {
-                "summary": "The reference of a booking just asked for, and the mail to look for",
-                "parameters": [
-                    parts.path_parameter("receipt", {"type": "string"}, "A signed receipt.")
-                ],
-                "responses": {**parts.page("The booking's reference"), **parts.page_problems(404)},
-            }
-        },
-        "/waitlist/{performance_id}": {
-            "get": {
-                "summary": "The waiting-list form of a performance (the booking form's fields)",
-                "parameters": [parts.PERFORMANCE_ID],
-                "responses": {
-                    **parts.page("The performance and its waiting-list form"),
-                    **parts.page_problems(),
-                    **parts.page_or_problem_404(),
-                },
-            },
-            "post": {
-                "summary": "Join the waiting list with the form",
-                "parameters": [parts.FORM_COOKIE, parts.PERFORMANCE_ID],
-                "requestBody": parts.form(parts.BOOKING_FORM),
-                "responses": {
-                    "303": {
-                        "description": "Joined: `Location` names the reference and place",
-                        "headers": {"Location": {"schema": {"type": "string"}}},
-                    },
-                    **parts.page_problems(409, 422, *parts.FORM_REFUSALS),
-                    **parts.page_or_problem_404(),
-                },
-            },
-        },
-        "/waitlisted/{receipt}": {
-            "get": {
-                "summary": "The reference and place of a party that just joined a waiting list",
-                "parameters": [
-                    parts.path_parameter("receipt", {"type": "string"}, "A signed receipt.")
-                ],
-                "responses": {**parts.page("The entry's reference"), **parts.page_problems(404)},
-            }
-        },
+        "/book/{performance_id}": _form_page(
+            shown="The booking form of a performance (or why it cannot be booked now)",
+            page="The performance and its booking form",
+            sent="Ask for seats with the form; they are held once the mail is confirmed",
+            redirect="Asked: `Location` is the page that says to check the mail",
+        ),
+        "/booked/{receipt}": _receipt_page(
+            "The reference of a booking just asked for, and the mail to look for",
+            "The booking's reference",
+        ),
+        "/waitlist/{performance_id}": _form_page(
+            shown="The waiting-list form of a performance (the booking form's fields)",
+            page="The performance and its waiting-list form",
+            sent="Join the waiting list with the form",
+            redirect="Joined: `Location` names the reference and place",
+        ),
+        "/waitlisted/{receipt}": _receipt_page(
+            "The reference and place of a party that just joined a waiting list",
+            "The entry's reference",
+        ),
         "/offer/{token}": {
             "get": {
                 "summary": "A waiting-list offer and until when it holds (showing accepts nothing)",
