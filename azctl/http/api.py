@@ -73,12 +73,7 @@ class Performances:
         submitted = booking.submit_booking(
             req.context.session,
             performance_id=performance_id,
-            name=request.name,
-            email=request.email,
-            phone=request.phone,
-            party_size=request.party_size,
-            notes=request.notes,
-            language=booking_language(req, request.language),
+            **_party(req, request),
         )
         resp.status = falcon.HTTP_202
         resp.media = schemas.checked(
@@ -98,12 +93,7 @@ class Performances:
         joined = waitlist.join(
             req.context.session,
             performance_id=performance_id,
-            name=request.name,
-            email=request.email,
-            phone=request.phone,
-            party_size=request.party_size,
-            notes=request.notes,
-            language=booking_language(req, request.language),
+            **_party(req, request),
         )
         resp.status = falcon.HTTP_202
         resp.media = schemas.checked(
@@ -175,3 +165,15 @@ class CheckIns:
         result, message = answer.pop("result"), answer.pop("message")
         known = {key: value for key, value in answer.items() if value is not None}
         problems.write_problem(resp, outcome.result.http_status, result, message, **known)
+
+
+def _party(req: falcon.Request, request: schemas.BookingRequest) -> dict[str, Any]:
+    """Who asks, as a booking and a waiting list take it: the same fields, the same language."""
+    return {
+        "name": request.name,
+        "email": request.email,
+        "phone": request.phone,
+        "party_size": request.party_size,
+        "notes": request.notes,
+        "language": booking_language(req, request.language),
+    }

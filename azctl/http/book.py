@@ -10,6 +10,7 @@ nothing again.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import falcon
@@ -168,11 +169,7 @@ class BookPage:
             submitted = booking.submit_booking(
                 session,
                 performance_id=performance_id,
-                name=fields.name,
-                email=fields.email,
-                phone=fields.phone,
-                party_size=fields.party_size,
-                notes=fields.notes,
+                **dataclasses.asdict(fields),
                 language=pages.language_of(req),
             )
         except errors.InvalidInput as refusal:  # the service's own check; the form's agrees

@@ -9,6 +9,7 @@ list left on the page's POST, so a mail scanner following links changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import falcon
@@ -66,11 +67,7 @@ class WaitlistPage:
             joined = waitlist.join(
                 session,
                 performance_id=performance_id,
-                name=fields.name,
-                email=fields.email,
-                phone=fields.phone,
-                party_size=fields.party_size,
-                notes=fields.notes,
+                **dataclasses.asdict(fields),
                 language=pages.language_of(req),
             )
         except errors.InvalidInput as refusal:
