@@ -43,6 +43,17 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
+    # A database behind a dropped network must fail a call within seconds, not hang it: the
+    # door goes offline on a failure (DESIGN §10), and a thread stuck on a dead socket would
+    # hold a pooled connection for the kernel's two hours. Connecting gives up after 3 s; a
+    # socket whose data goes unacknowledged for 6 s, or silent under keepalives, is closed.
+    connect_args = kwargs.setdefault("connect_args", {})
+    connect_args.setdefault("connect_timeout", 3)
+    connect_args.setdefault("keepalives", 1)
+    connect_args.setdefault("keepalives_idle", 5)
+    connect_args.setdefault("keepalives_interval", 2)
+    connect_args.setdefault("keepalives_count", 2)
+    connect_args.setdefault("tcp_user_timeout", 6000)
     return sa.create_engine(url, **kwargs)
 
 

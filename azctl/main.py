@@ -234,14 +234,21 @@ def tui(
     as_user: Annotated[
         str | None, typer.Option("--as", help="Staff username recorded on check-ins.")
     ] = None,
+    door_name: Annotated[
+        str | None,
+        typer.Option(
+            "--door", help="This entrance's name, recorded on every scan (default: main)."
+        ),
+    ] = None,
 ) -> None:
-    """Open the door screen: scan tickets, manual check-in, walk-in seats, live counts.
+    """Open the door screen: scan tickets, manual check-in, walk-in seats, live counts; F6 turns
+    scans into exits for the interval. Keeps admitting from a local copy if the database drops.
 
-    Example: azctl tui --perf 12 --as anna
+    Example: azctl tui --perf 12 --as anna --door side
     """
     from azctl.tui import app as door
 
-    door.run(performance_id=perf, staff_username=as_user)
+    door.run(performance_id=perf, staff_username=as_user, door=door_name)
 
 
 app.command("demo")(demo.demo)

@@ -10,6 +10,7 @@ from azctl.commands.output import (
     AsOption,
     Column,
     CsvOption,
+    DoorOption,
     JsonOption,
     PerfOption,
     emit_list,
@@ -24,7 +25,11 @@ if TYPE_CHECKING:
     from azctl.models import Staff
     from azctl.services.checkin import ScanOutcome
 
-app = typer.Typer(help="Check-ins: scan, manual, list, undo.", no_args_is_help=True)
+app = typer.Typer(help="Check-ins: scan, manual, list, undo, conflicts.", no_args_is_help=True)
+
+ExitOption = Annotated[
+    bool, typer.Option("--exit", help="The party is leaving (the interval); it may come back once.")
+]
 
 COLUMNS = [
     Column("checked_in_at", "At", when, no_wrap=True),
@@ -43,7 +48,7 @@ def _acting(session: Session, username: str | None) -> Staff | None:
 
 
 def _report(outcome: ScanOutcome, *, as_json: bool) -> None:
-    """Print the door's answer; exit 0 only when the party may come in."""
+    """Print the door's answer; exit 0 only when the party may pass."""
     if as_json:
         print_json(outcome.as_dict())
     else:
@@ -57,9 +62,12 @@ def scan(
     text: Annotated[str, typer.Argument(help="What the scanner read: a token or a ticket URL.")],
     perf: PerfOption,
     as_: AsOption = None,
+    door: DoorOption = None,
+    leaving: ExitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check in a ticket; exits 0 for ok and 1 for every other result.
+    """Check in a ticket (or, with --exit, let its party out); exits 0 for ok and 1 for every
+    other result.
 
     Example: azctl checkin scan https://tickets.example.org/t/7KQ4... --perf 12 --as anna
     """
@@ -67,7 +75,14 @@ def scan(
     from azctl.services import checkin
 
     with db.session_scope() as session:
-        outcome = checkin.scan(session, text=text, performance_id=perf, staff=_acting(session, as_))
+        outcome = checkin.scan(
+            session,
+            text=text,
+            performance_id=perf,
+            staff=_acting(session, as_),
+            door=door,
+            direction="out" if leaving else "in",
+        )
     _report(outcome, as_json=as_json)
 
 
@@ -76,9 +91,11 @@ def manual(
     reference: Annotated[str, typer.Argument(help="The reservation's reference.")],
     perf: PerfOption,
     as_: AsOption = None,
+    door: DoorOption = None,
+    leaving: ExitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check in by reference, for a visitor without their QR code.
+    """Check in by reference, for a visitor without their QR code (--exit: let them out).
 
     Example: azctl checkin manual AZ-7KQ4M2 --perf 12 --as anna
     """
@@ -87,7 +104,12 @@ def manual(
 
     with db.session_scope() as session:
         outcome = checkin.manual(
-            session, reference=reference, performance_id=perf, staff=_acting(session, as_)
+            session,
+            reference=reference,
+            performance_id=perf,
+            staff=_acting(session, as_),
+            door=door,
+            direction="out" if leaving else "in",
         )
     _report(outcome, as_json=as_json)
 
@@ -131,3 +153,38 @@ def undo(
             session, reference=reference, performance_id=perf, staff=_acting(session, as_)
         )
     say(f"Undid the check-in of {reservation.reference}.")
+
+
+CONFLICT_COLUMNS = [
+    Column("passed_at", "At", when, no_wrap=True),
+    Column("door", "Door"),
+    Column("direction", "Way"),
+    Column("reference", "Reference"),
+    Column("party_size", "Seats", justify="right"),
+    Column("conflict", "Database said"),
+    Column("first_door", "First in at"),
+    Column("first_at", "First in", when, no_wrap=True),
+    Column("by", "By"),
+]
+
+
+@app.command("conflicts")
+def conflicts(perf: PerfOption, as_json: JsonOption = False) -> None:
+    """List the offline admissions that clashed once uploaded: a ticket let in at two doors,
+    or one cancelled while the door was offline. Each was recorded, marked forced.
+
+    Example: azctl checkin conflicts --perf 12 --json
+    """
+    from azctl import db
+    from azctl.services import door_counts
+
+    with db.session_scope() as session:
+        rows = [row.as_dict() for row in door_counts.conflicts(session, performance_id=perf)]
+    emit_list(
+        rows,
+        CONFLICT_COLUMNS,
+        as_json=as_json,
+        as_csv=False,
+        title="Offline admissions that clashed",
+        fields=door_counts.Conflict.FIELDS,
+    )

@@ -30,6 +30,10 @@ AsOption = Annotated[
 # Ids and seat counts are bounded here so that a number no database column holds is a usage
 # error, not a failure deep inside the driver.
 PerfOption = Annotated[int, typer.Option("--perf", help="The performance id.", min=1, max=MAX_ID)]
+DoorOption = Annotated[
+    str | None,
+    typer.Option("--door", help="The entrance, as scans record it (default: main)."),
+]
 
 
 class _LazyConsole:

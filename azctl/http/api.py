@@ -156,6 +156,8 @@ class CheckIns:
             text=request.token,
             performance_id=request.performance_id,
             staff=req.context.staff,
+            door=request.door,
+            direction=request.direction,
         )
         answer = outcome.as_dict()
         if outcome.admitted:

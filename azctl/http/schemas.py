@@ -46,6 +46,14 @@ class ScanRequest(_Request):
         min_length=1, max_length=500, description="What was scanned: a token or a ticket URL."
     )
     performance_id: int = Field(ge=1, le=MAX_ID, description="The door's performance.")
+    door: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The entrance scanning (DESIGN §10); `main` when left out.",
+    )
+    direction: Literal["in", "out"] = Field(
+        default="in", description="`out` for a party leaving at the interval."
+    )
 
 
 class _Answer(BaseModel):
@@ -143,6 +151,11 @@ class CheckInAnswer(_Answer):
     performance: str
     checked_in_at: str | None
     checked_in_by: str | None
+    direction: Literal["in", "out"]
+    door: str
+    door_note: str | None = Field(
+        description="Staff's note for the door (`res flag`), e.g. a wheelchair space."
+    )
 
 
 def checked(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:

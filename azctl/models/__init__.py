@@ -3,7 +3,7 @@
 from azctl.ids import MAX_ID
 from azctl.models.base import UTCDateTime, utcnow
 from azctl.models.catalog import Performance, Show, Venue
-from azctl.models.checkins import CheckIn, CheckInSource, ScanLog
+from azctl.models.checkins import MAIN_DOOR, CheckIn, CheckInSource, Direction, DoorPass, ScanLog
 from azctl.models.outbox import OutboxMessage, OutboxStatus
 from azctl.models.reservations import (
     Reservation,
@@ -20,9 +20,12 @@ from azctl.models.waitlist import (
 )
 
 __all__ = [
+    "MAIN_DOOR",
     "MAX_ID",
     "CheckIn",
     "CheckInSource",
+    "Direction",
+    "DoorPass",
     "OutboxMessage",
     "OutboxStatus",
     "Performance",

@@ -6,34 +6,47 @@ and performance, never the visitor's name, email, phone or notes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from azctl import db, errors
 from azctl.models import (
+    MAIN_DOOR,
     CheckIn,
     CheckInSource,
+    Direction,
+    DoorPass,
     Performance,
     Reservation,
-    ReservationStatus,
     ReservationToken,
     ScanLog,
-    Show,
     Staff,
     TokenPurpose,
 )
-from azctl.services import reports, times, tokens
+from azctl.services import times, tokens
 from azctl.services.booking.locking import lock_booking
-from azctl.services.checkin_outcome import UNDONE, ScanOutcome, ScanResult
+from azctl.services.checkin_facts import door_facts, door_name, ticket_facts
+from azctl.services.checkin_outcome import FORCED, UNDONE, ScanOutcome, ScanResult
+from azctl.services.door_rule import TicketFacts, judge
 
 # The answers are defined beside this module and named from here, where front ends look for them.
-__all__ = ["UNDONE", "ScanOutcome", "ScanResult", "manual", "refusal_by_hand", "scan", "undo"]
+__all__ = [
+    "FORCED",
+    "UNDONE",
+    "ScanOutcome",
+    "ScanResult",
+    "door_name",
+    "manual",
+    "refusal_by_hand",
+    "scan",
+    "undo",
+]
 
 
-def _log(
+def log_attempt(
     session: Session,
     *,
     performance_id: int,
@@ -43,9 +56,13 @@ def _log(
     reservation: Reservation | None = None,
     token_hash: str | None = None,
     now: datetime,
+    door: str = MAIN_DOOR,
+    direction: str = Direction.IN,
 ) -> None:
     session.add(
         ScanLog(
+            door=door,
+            direction=direction,
             scanned_at=now,
             performance_id=performance_id,
             reservation_id=reservation.id if reservation else None,
@@ -57,116 +74,90 @@ def _log(
     )
 
 
-def _label(session: Session, performance: Performance) -> str:
-    show = session.get(Show, performance.show_id)
-    title = show.title if show else "?"
-    return f"{title}, {times.short_local(performance.starts_at)}"
+def recorded_pass(session: Session, nonce: str | None) -> DoorPass | None:
+    if nonce is None:
+        return None
+    return session.exec(select(DoorPass).where(DoorPass.nonce == nonce)).first()
 
 
-def _first_check_in(session: Session, reservation: Reservation) -> tuple[CheckIn, str | None]:
-    row = session.exec(
-        select(CheckIn, Staff.username)
-        .outerjoin(Staff, Staff.id == CheckIn.staff_id)  # type: ignore[arg-type]
-        .where(CheckIn.reservation_id == reservation.id)
-        .execution_options(populate_existing=True)
-    ).one()
-    return row[0], row[1]
-
-
-_BOOKED_MESSAGES = {
-    ScanResult.PERFORMANCE_CANCELLED: "PERFORMANCE CANCELLED: {label}",
-    ScanResult.WRONG_PERFORMANCE: "WRONG PERFORMANCE: ticket is for {label}",
-}
-
-
-def _about_booked(
-    session: Session, booked: Performance, result: ScanResult, ticket: dict[str, Any]
-) -> ScanOutcome:
-    """A refusal that names the performance the ticket was booked for."""
-    label = _label(session, booked)
-    return ScanOutcome(
-        result,
-        _BOOKED_MESSAGES[result].format(label=label),
-        performance_id=booked.id,
-        performance_label=label,
-        **ticket,
-    )
-
-
-def _judge(
-    session: Session, reservation: Reservation, door: Performance, now: datetime
-) -> ScanOutcome | None:
-    """Why this reservation may not come in through this door now, or None if it may."""
-    booked = session.get(Performance, reservation.performance_id)
-    assert booked is not None
-    ticket = {"reference": reservation.reference, "party_size": reservation.party_size}
-    if booked.cancelled_at is not None:
-        return _about_booked(session, booked, ScanResult.PERFORMANCE_CANCELLED, ticket)
-    if reservation.status != ReservationStatus.CONFIRMED:
-        return ScanOutcome(
-            ScanResult.NOT_CONFIRMED,
-            f"NOT CONFIRMED: booking {reservation.reference} is {reservation.status}",
-            **ticket,
-        )
-    if booked.id != door.id:
-        return _about_booked(session, booked, ScanResult.WRONG_PERFORMANCE, ticket)
-    existing = session.exec(
-        select(CheckIn.id).where(CheckIn.reservation_id == reservation.id)
-    ).first()
-    if existing is not None:
-        return _already(session, reservation)
-    opens, closes = reports.checkin_window(door)
-    window = {
-        "window_opens_at": times.iso_local(opens),
-        "window_closes_at": times.iso_local(closes),
-        "now": times.iso_local(now),
-    }
-    if now < opens:
-        return ScanOutcome(
-            ScanResult.TOO_EARLY,
-            f"TOO EARLY: the door opens at {times.short_local(opens)}"
-            f" (now {times.to_local(now):%H:%M})",
-            details=window,
-            **ticket,
-        )
-    if now > closes:
-        return ScanOutcome(
-            ScanResult.TOO_LATE,
-            f"TOO LATE: the door closed at {times.short_local(closes)}"
-            f" (now {times.to_local(now):%H:%M})",
-            details=window,
-            **ticket,
-        )
-    return None
-
-
-def _already(session: Session, reservation: Reservation) -> ScanOutcome:
-    first, username = _first_check_in(session, reservation)
-    by = f" by {username}" if username else ""
-    return ScanOutcome(
-        ScanResult.ALREADY_CHECKED_IN,
-        f"ALREADY CHECKED IN at {times.to_local(first.checked_in_at):%H:%M}{by}",
-        reference=reservation.reference,
-        party_size=reservation.party_size,
-        checked_in_at=first.checked_in_at,
-        checked_in_by=username,
-    )
-
-
-def _admit(
+def _pass(
     session: Session,
     *,
     reservation: Reservation,
     door: Performance,
+    name: str,
+    direction: str,
     staff: Staff | None,
     source: CheckInSource,
     token_hash: str | None,
     now: datetime,
+    nonce: str | None,
 ) -> ScanOutcome:
-    """Judge, then check in; a door that loses the race to another door gets its answer."""
-    outcome = _judge(session, reservation, door, now)
+    """Judge, then let the party pass (the first entry is its check-in); a door that loses the
+    race to another door gets that door's answer. A nonce already recorded is answered as it was
+    then and records nothing: the same scan, sent again."""
     assert door.id is not None and reservation.id is not None
-    if outcome is None:
+    facts = ticket_facts(session, reservation)
+    outcome = judge(facts, door_facts(session, door, name), now, direction)
+    earlier = recorded_pass(session, nonce)
+    if earlier is not None:
+        return as_recorded(outcome, earlier)
+    if outcome.admitted:
+        outcome = let_pass(
+            session,
+            facts=facts,
+            outcome=outcome,
+            reservation=reservation,
+            door=door,
+            staff=staff,
+            source=source,
+            now=now,
+            nonce=nonce,
+        )
+    log_attempt(
+        session,
+        performance_id=door.id,
+        result=outcome.result,
+        source=source,
+        staff=staff,
+        reservation=reservation,
+        token_hash=token_hash,
+        now=now,
+        door=name,
+        direction=direction,
+    )
+    return outcome
+
+
+def as_recorded(outcome: ScanOutcome, earlier: DoorPass) -> ScanOutcome:
+    """The answer to a scan whose nonce was recorded already: what was recorded then."""
+    if earlier.forced:
+        return replace(outcome, result=ScanResult(earlier.conflict or ScanResult.UNKNOWN_TOKEN))
+    word = "ADMIT" if earlier.direction == Direction.IN else "EXIT"
+    return replace(
+        outcome,
+        result=ScanResult.OK,
+        message=f"{word} {outcome.party_size}: {outcome.reference} (recorded already)",
+        direction=earlier.direction,
+        checked_in_at=earlier.passed_at,
+    )
+
+
+def let_pass(
+    session: Session,
+    *,
+    facts: TicketFacts,
+    outcome: ScanOutcome,
+    reservation: Reservation,
+    door: Performance,
+    staff: Staff | None,
+    source: CheckInSource,
+    now: datetime,
+    nonce: str | None,
+) -> ScanOutcome:
+    assert door.id is not None and reservation.id is not None
+    first_entry = outcome.direction == Direction.IN and facts.checked_in_at is None
+    if first_entry:
         try:
             with session.begin_nested():
                 session.add(
@@ -176,35 +167,34 @@ def _admit(
                         staff_id=staff.id if staff else None,
                         source=source,
                         checked_in_at=now,
+                        door=outcome.door or MAIN_DOOR,
                     )
                 )
         except IntegrityError:
-            outcome = _already(session, reservation)
-        else:
-            outcome = ScanOutcome(
-                ScanResult.OK,
-                f"ADMIT {reservation.party_size}: {reservation.reference}",
-                reference=reservation.reference,
-                party_size=reservation.party_size,
-                performance_id=door.id,
-                performance_label=_label(session, door),
-                checked_in_at=now,
-                checked_in_by=staff.username if staff else None,
+            # Another door won: its check-in is the answer (the reservation lock makes this rare).
+            return judge(
+                ticket_facts(session, reservation),
+                door_facts(session, door, outcome.door or MAIN_DOOR),
+                now,
             )
-    _log(
-        session,
-        performance_id=door.id,
-        result=outcome.result,
-        source=source,
-        staff=staff,
-        reservation=reservation,
-        token_hash=token_hash,
-        now=now,
+        outcome = replace(outcome, checked_in_by=staff.username if staff else None)
+    session.add(
+        DoorPass(
+            performance_id=door.id,
+            reservation_id=reservation.id,
+            door=outcome.door or MAIN_DOOR,
+            direction=outcome.direction,
+            passed_at=now,
+            recorded_at=times.now_utc(),
+            staff_id=staff.id if staff else None,
+            nonce=nonce,
+            offline=source == CheckInSource.OFFLINE,
+        )
     )
     return outcome
 
 
-def _door(session: Session, performance_id: int) -> Performance:
+def door_performance(session: Session, performance_id: int) -> Performance:
     door = session.exec(
         select(Performance)
         .where(Performance.id == performance_id)
@@ -215,6 +205,26 @@ def _door(session: Session, performance_id: int) -> Performance:
     return door
 
 
+def token_booking(
+    session: Session, token_hash: str | None, *, revoked_too: bool = False
+) -> Reservation | None:
+    """The booking of a check-in token; a revoked token (a ticket resent or moved) only when an
+    offline pass made with it is uploaded, to name the booking it clashed for."""
+    if token_hash is None:
+        return None
+    statement = (
+        select(Reservation)
+        .join(ReservationToken, Reservation.id == ReservationToken.reservation_id)  # type: ignore[arg-type]
+        .where(
+            ReservationToken.token_hash == token_hash,
+            ReservationToken.purpose == TokenPurpose.CHECK_IN,
+        )
+    )
+    if not revoked_too:
+        statement = statement.where(col(ReservationToken.revoked_at).is_(None))
+    return session.exec(statement).first()
+
+
 def scan(
     session: Session,
     *,
@@ -222,26 +232,22 @@ def scan(
     performance_id: int,
     staff: Staff | None = None,
     now: datetime | None = None,
+    door: str | None = None,
+    direction: str = Direction.IN,
+    nonce: str | None = None,
 ) -> ScanOutcome:
-    """Check in what a scanner typed (a bare token or a ticket URL) at the door of a performance."""
+    """Check in what a scanner typed (a bare token or a ticket URL) at the door of a performance,
+    or, with `direction="out"`, let the party out for the interval. `nonce`, the door's own id
+    for this scan, makes a scan sent twice (once online, once from the offline journal) one."""
     now = now or times.now_utc()
+    name = door_name(door)
     canonical = tokens.parse_scanned(text)
     token_hash = tokens.hash_token(canonical) if canonical else None
     with db.write(session):
-        door = _door(session, performance_id)
-        row = None
-        if token_hash is not None:
-            row = session.exec(
-                select(ReservationToken, Reservation)
-                .join(Reservation, Reservation.id == ReservationToken.reservation_id)  # type: ignore[arg-type]
-                .where(
-                    ReservationToken.token_hash == token_hash,
-                    ReservationToken.purpose == TokenPurpose.CHECK_IN,
-                    col(ReservationToken.revoked_at).is_(None),
-                )
-            ).first()
-        if row is None:
-            _log(
+        door_row = door_performance(session, performance_id)
+        found = token_booking(session, token_hash)
+        if found is None:
+            log_attempt(
                 session,
                 performance_id=performance_id,
                 result=ScanResult.UNKNOWN_TOKEN,
@@ -249,28 +255,39 @@ def scan(
                 staff=staff,
                 token_hash=token_hash,
                 now=now,
+                door=name,
+                direction=direction,
             )
-            return ScanOutcome(ScanResult.UNKNOWN_TOKEN, "UNKNOWN TICKET: no such ticket")
-        reservation = _lock_for_check_in(
-            session, row[1].reference, door, performance_id=row[1].performance_id
+            return ScanOutcome(
+                ScanResult.UNKNOWN_TOKEN,
+                "UNKNOWN TICKET: no such ticket",
+                direction=str(direction),
+                door=name,
+            )
+        reservation = lock_for_check_in(
+            session, found.reference, door_row, performance_id=found.performance_id
         )
-        return _admit(
+        return _pass(
             session,
             reservation=reservation,
-            door=door,
+            door=door_row,
+            name=name,
+            direction=direction,
             staff=staff,
             source=CheckInSource.QR_SCAN,
             token_hash=token_hash,
             now=now,
+            nonce=nonce,
         )
 
 
-def _lock_for_check_in(
+def lock_for_check_in(
     session: Session, reference: str, door: Performance, *, performance_id: int | None = None
 ) -> Reservation:
     """The booking's locks in the agreed order (docs/architecture.md, "Lock order"): the
     ticket's performance and the door's, shared, so doors admit side by side but wait for a
-    confirmation or cancellation of the same performance; then the reservation row."""
+    confirmation or cancellation of the same performance; then the reservation row, which
+    also puts two doors passing one party in a line."""
     assert door.id is not None
     reservation, _locked = lock_booking(
         session, reference=reference, shared=True, also=(door.id,), performance_id=performance_id
@@ -285,32 +302,41 @@ def manual(
     performance_id: int,
     staff: Staff | None = None,
     now: datetime | None = None,
+    door: str | None = None,
+    direction: str = Direction.IN,
+    nonce: str | None = None,
 ) -> ScanOutcome:
     """Check in by reference, for a visitor without their QR code; the same rules apply."""
     now = now or times.now_utc()
+    name = door_name(door)
     with db.write(session):
-        door = _door(session, performance_id)
+        door_row = door_performance(session, performance_id)
         try:
-            reservation = _lock_for_check_in(session, reference, door)
+            reservation = lock_for_check_in(session, reference, door_row)
         except errors.NotFound:
-            _log(
+            log_attempt(
                 session,
                 performance_id=performance_id,
                 result=ScanResult.UNKNOWN_TOKEN,
                 source=CheckInSource.MANUAL,
                 staff=staff,
                 now=now,
+                door=name,
+                direction=direction,
             )
             session.commit()
             raise
-        return _admit(
+        return _pass(
             session,
             reservation=reservation,
-            door=door,
+            door=door_row,
+            name=name,
+            direction=direction,
             staff=staff,
             source=CheckInSource.MANUAL,
             token_hash=None,
             now=now,
+            nonce=nonce,
         )
 
 
@@ -321,37 +347,47 @@ def refusal_by_hand(
     performance_id: int,
     staff: Staff | None = None,
     now: datetime | None = None,
+    door: str | None = None,
+    direction: str = Direction.IN,
 ) -> ScanOutcome | None:
-    """Why the booking with this reference may not be checked in by hand at this door now, or
-    None if it may.
+    """Why the booking with this reference may not pass this door by hand now, or None if it may.
 
     Asked before staff are asked to confirm a manual check-in, so that they are never offered one
     that would be refused (a pending booking, one already in, one for another night). A refusal is
     an attempt, logged like a scan; a None writes nothing, and `manual` judges again.
     """
     now = now or times.now_utc()
+    name = door_name(door)
     with db.write(session):
-        door = _door(session, performance_id)
+        door_row = door_performance(session, performance_id)
         try:
             # Locked like a check-in: the attempt's log row refers to the reservation.
-            reservation = _lock_for_check_in(session, reference, door)
+            reservation = lock_for_check_in(session, reference, door_row)
         except errors.NotFound:
             outcome = ScanOutcome(
-                ScanResult.UNKNOWN_TOKEN, f"UNKNOWN TICKET: no booking {reference}"
+                ScanResult.UNKNOWN_TOKEN, f"UNKNOWN TICKET: no booking {reference}", door=name
             )
             reservation = None
         else:
-            outcome = _judge(session, reservation, door, now)
-        if outcome is not None:
-            _log(
-                session,
-                performance_id=performance_id,
-                result=outcome.result,
-                source=CheckInSource.MANUAL,
-                staff=staff,
-                reservation=reservation,
-                now=now,
+            outcome = judge(
+                ticket_facts(session, reservation),
+                door_facts(session, door_row, name),
+                now,
+                direction,
             )
+            if outcome.admitted:
+                return None
+        log_attempt(
+            session,
+            performance_id=performance_id,
+            result=outcome.result,
+            source=CheckInSource.MANUAL,
+            staff=staff,
+            reservation=reservation,
+            now=now,
+            door=name,
+            direction=direction,
+        )
         return outcome
 
 
@@ -363,11 +399,12 @@ def undo(
     staff: Staff | None = None,
     now: datetime | None = None,
 ) -> Reservation:
-    """Take back a mistaken check-in; logged like a scan."""
+    """Take back a mistaken check-in, with the party's passes in and out; logged like a scan.
+    A forced offline admission stays listed as the conflict it was."""
     now = now or times.now_utc()
     with db.write(session):
-        door = _door(session, performance_id)
-        reservation = _lock_for_check_in(session, reference, door)
+        door = door_performance(session, performance_id)
+        reservation = lock_for_check_in(session, reference, door)
         check_in = session.exec(
             select(CheckIn).where(
                 CheckIn.reservation_id == reservation.id, CheckIn.performance_id == door.id
@@ -377,8 +414,14 @@ def undo(
             raise errors.InvalidState(
                 f"{reservation.reference} is not checked in to performance {performance_id}"
             )
+        for door_pass in session.exec(
+            select(DoorPass).where(
+                DoorPass.reservation_id == reservation.id, col(DoorPass.forced).is_(False)
+            )
+        ):
+            session.delete(door_pass)
         session.delete(check_in)
-        _log(
+        log_attempt(
             session,
             performance_id=performance_id,
             result=UNDONE,
@@ -386,5 +429,6 @@ def undo(
             staff=staff,
             reservation=reservation,
             now=now,
+            door=check_in.door,
         )
         return reservation

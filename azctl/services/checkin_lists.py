@@ -74,6 +74,8 @@ class ScanRow:
     source: str
     reference: str | None
     staff: str | None
+    direction: str = "in"
+    door: str | None = None
 
 
 def recent_scans(session: Session, *, performance_id: int, limit: int = 20) -> list[ScanRow]:
@@ -93,6 +95,8 @@ def recent_scans(session: Session, *, performance_id: int, limit: int = 20) -> l
             source=log.source,
             reference=reference,
             staff=username,
+            direction=log.direction,
+            door=log.door,
         )
         for log, reference, username in rows
     ]

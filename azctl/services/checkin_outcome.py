@@ -23,6 +23,8 @@ class ScanResult(StrEnum):
     TOO_EARLY = "too_early"
     TOO_LATE = "too_late"
     PERFORMANCE_CANCELLED = "performance_cancelled"
+    # An exit of a party that is not inside: never came in, or left already.
+    NOT_INSIDE = "not_inside"
 
     @property
     def http_status(self) -> int:
@@ -38,10 +40,13 @@ _HTTP_STATUS = {
     ScanResult.TOO_EARLY: 422,
     ScanResult.TOO_LATE: 422,
     ScanResult.PERFORMANCE_CANCELLED: 422,
+    ScanResult.NOT_INSIDE: 409,
 }
 
 # What the ScanLog calls an undo; it is logged like a scan but is not a scan's result.
 UNDONE = "undone"
+# What the ScanLog calls an offline admission that clashed when it was uploaded (DESIGN §10).
+FORCED = "forced"
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,19 @@ class ScanOutcome:
     checked_in_at: datetime | None = None
     checked_in_by: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # "in", or "out" for a party leaving at the interval.
+    direction: str = "in"
+    door: str | None = None
+    # Staff's note for the door (`res flag`), shown on an admission; never the visitor's notes.
+    door_note: str | None = None
+    # Back in after leaving at the interval.
+    again: bool = False
+    # Decided by the door from its local copy, the database being away.
+    offline: bool = False
 
     @property
     def admitted(self) -> bool:
+        """The party may pass: in, or out."""
         return self.result is ScanResult.OK
 
     def as_dict(self) -> dict[str, Any]:
@@ -72,5 +87,8 @@ class ScanOutcome:
             "performance": self.performance_label,
             "checked_in_at": times.iso_local(self.checked_in_at),
             "checked_in_by": self.checked_in_by,
+            "direction": self.direction,
+            "door": self.door,
+            "door_note": self.door_note,
             **self.details,
         }

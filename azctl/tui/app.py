@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 
-from azctl import db
+from azctl import db, errors
 from azctl.models import Staff
-from azctl.services import reports, staff
+from azctl.services import checkin, door_copy, reports, staff
 from azctl.tui.banner import BANNER_SECONDS
 from azctl.tui.burst import HOLD_SECONDS, BurstDetector
-from azctl.tui.door import REFRESH_SECONDS, DoorScreen
+from azctl.tui.door import OFFLINE_AFTER_SECONDS, PROBE_SECONDS, REFRESH_SECONDS, DoorScreen
 from azctl.tui.performances import PerformancesScreen
 from azctl.tui.workers import WorkerFailed
 
@@ -41,14 +42,20 @@ class DoorApp(App[None]):
         *,
         performance_id: int | None = None,
         staff: Staff | None = None,
+        door: str | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
         banner_seconds: float = BANNER_SECONDS,
+        offline_after: float = OFFLINE_AFTER_SECONDS,
+        probe_seconds: float = PROBE_SECONDS,
     ) -> None:
         super().__init__()
         self.performance_id = performance_id
         self.staff = staff
+        self.door = door
         self.refresh_seconds = refresh_seconds
         self.banner_seconds = banner_seconds
+        self.offline_after = offline_after
+        self.probe_seconds = probe_seconds
         self.bursts = BurstDetector()
         self.hold_timer: Timer | None = None
         # Counts the keys held back, so that a wait that has been overtaken by a newer key ends
@@ -132,19 +139,37 @@ class DoorApp(App[None]):
             DoorScreen(
                 performance_id=performance_id,
                 staff=self.staff,
+                door=self.door,
                 refresh_seconds=self.refresh_seconds,
                 banner_seconds=self.banner_seconds,
+                offline_after=self.offline_after,
+                probe_seconds=self.probe_seconds,
             )
         )
 
 
-def run(*, performance_id: int | None, staff_username: str | None) -> None:
+def run(*, performance_id: int | None, staff_username: str | None, door: str | None = None) -> None:
     """Check the database (opening it checks its schema), the performance and the staff member,
-    then run the door until staff quit."""
+    then run the door until staff quit.
+
+    A door whose database cannot be reached opens all the same if it kept a copy of this
+    performance's tickets (DESIGN §10): offline, answering from the copy, its staff member
+    looked up once the database answers.
+    """
+    name = checkin.door_name(door)
     member = None
-    with db.session_scope() as session:
+    try:
+        with db.session_scope() as session:
+            if staff_username is not None:
+                member = staff.active_staff(session, username=staff_username)
+            if performance_id is not None:
+                reports.performance_summary(session, performance_id=performance_id)
+    except (SQLAlchemyError, errors.Unavailable) as exc:
+        if performance_id is None or not door_copy.has_copy(
+            performance_id=performance_id, door=name
+        ):
+            raise
+        log.warning("starting the door offline: %s", exc)
         if staff_username is not None:
-            member = staff.active_staff(session, username=staff_username)
-        if performance_id is not None:
-            reports.performance_summary(session, performance_id=performance_id)
-    DoorApp(performance_id=performance_id, staff=member).run()
+            member = Staff(username=staff_username, display_name=staff_username, role="box_office")
+    DoorApp(performance_id=performance_id, staff=member, door=name).run()

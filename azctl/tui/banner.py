@@ -20,6 +20,7 @@ HEADLINES = {
     ScanResult.TOO_EARLY: "TOO EARLY",
     ScanResult.TOO_LATE: "TOO LATE",
     ScanResult.PERFORMANCE_CANCELLED: "PERFORMANCE CANCELLED",
+    ScanResult.NOT_INSIDE: "NOT INSIDE",
 }
 
 # Green lets the party in; red is a ticket that has been used, so a copy may be in other hands;
@@ -28,27 +29,34 @@ TONES = {
     ScanResult.OK: "admit",
     ScanResult.ALREADY_CHECKED_IN: "refuse",
 }
-TONE_CLASSES = ("-admit", "-refuse", "-warn", "-checking")
+TONE_CLASSES = ("-admit", "-refuse", "-warn", "-checking", "-exit")
 # How long an answer stays before the banner says READY again: long enough to read it from a step
 # away, short enough that the next visitor is never taken for the last one's answer.
 BANNER_SECONDS = 6.0
 
 
 def headline(outcome: ScanOutcome) -> str:
+    """The answer in a word or two; an answer from the door's own copy says so."""
     if outcome.result is ScanResult.OK:
-        return f"ADMIT {outcome.party_size}"
-    return HEADLINES[outcome.result]
+        word = "EXIT" if outcome.direction == "out" else "ADMIT"
+        title = f"{word} {outcome.party_size}{' · BACK IN' if outcome.again else ''}"
+    else:
+        title = HEADLINES[outcome.result]
+    return f"{title} · OFFLINE" if outcome.offline else title
 
 
 def detail(outcome: ScanOutcome) -> str:
-    """The service's one line for staff, without the words the headline already says, and the
-    reference when the line does not carry it."""
-    title = headline(outcome)
-    line = outcome.message
+    """The service's one line for staff, without the words the headline already says, the
+    reference when the line does not carry it, and staff's door note on an admission."""
+    title = headline(outcome).removesuffix(" · OFFLINE").removesuffix(" · BACK IN")
+    line = outcome.message.removesuffix(" (back in)")
     if line.startswith(title):
         line = line.removeprefix(title).lstrip(": ")
+    line = line.replace(" (back in):", ":")
     if outcome.reference and outcome.reference not in line:
         line = f"{outcome.reference} · {line}" if line else outcome.reference
+    if outcome.admitted and outcome.door_note and outcome.direction == "in":
+        line = f"{line}\nNOTE: {outcome.door_note}"
     return line
 
 
@@ -63,6 +71,8 @@ class ResultBanner(Static):
         super().__init__(id=id)
         self.seconds = seconds
         self.back_to_ready: Timer | None = None
+        # F6 on the door: READY says scans let parties out.
+        self.leaving = False
 
     def on_mount(self) -> None:
         self.show_waiting()
@@ -84,7 +94,10 @@ class ResultBanner(Static):
         self.update(text)
 
     def show_waiting(self) -> None:
-        self._show("", "READY", "scan a ticket, or F2 to find a visitor by name")
+        if self.leaving:
+            self._show("exit", "EXIT MODE", "scan the ticket of a party going out; F6 to end")
+        else:
+            self._show("", "READY", "scan a ticket, or F2 to find a visitor by name")
 
     def show_checking(self) -> None:
         self._show("checking", "CHECKING…", "")

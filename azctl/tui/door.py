@@ -4,12 +4,19 @@ Every database call runs in a thread worker and posts its answer back as a messa
 lost database never freezes the scan field: the next scan can be typed while the last is checked.
 A manual check-in, by a reference typed into the scan field or a visitor found by search, is first
 judged by the check-in service and only then, if it would be admitted, put to staff as a question.
+
+When the database gives no answer within two seconds the door goes OFFLINE on its own and answers
+from its local copy, by the same rule (DESIGN §10); every pass it lets through is journalled before
+its banner shows. It asks every second whether the database is back, uploads the journal, and only
+then answers from the database again, so no scan is judged on a database that has not heard of the
+passes before it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 from textual import work
@@ -17,21 +24,36 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from azctl import errors
-from azctl.models import Staff
-from azctl.services import checkin, checkin_lists, reports, reservations, times, walkins
+from azctl.models import Direction, Staff
+from azctl.services import (
+    checkin,
+    checkin_lists,
+    checkin_offline,
+    door_copy,
+    door_counts,
+    reports,
+    reservations,
+    staff,
+    times,
+    walkins,
+)
 from azctl.services.capacity import SeatCounts
 from azctl.services.checkin import ScanOutcome
 from azctl.services.checkin_lists import ScanRow
+from azctl.services.door_copy import DoorCopy, JournalEntry
+from azctl.services.door_counts import DoorCounts
 from azctl.services.reports import PerformanceSummary
 from azctl.services.reservations import ReservationRow
 from azctl.tui.banner import BANNER_SECONDS, ResultBanner, detail, headline
 from azctl.tui.confirm import ConfirmScreen
-from azctl.tui.counters import SeatCounters
+from azctl.tui.counters import DoorsLine, SeatCounters
 from azctl.tui.database import in_session
+from azctl.tui.local_door import LocalDoor
 from azctl.tui.recent import RecentScans
 from azctl.tui.scanfield import ScanField
 from azctl.tui.search import SearchScreen
@@ -40,6 +62,14 @@ from azctl.tui.workers import ReportsWorkerErrors
 # Often enough that two doors on one database agree within a breath, rarely enough to cost nothing.
 REFRESH_SECONDS = 3.0
 RECENT_SCANS_SHOWN = 30
+# DESIGN §10: a database that has not answered a scan in this long is taken to be gone.
+OFFLINE_AFTER_SECONDS = 2.0
+# How often an offline door asks whether the database is back.
+PROBE_SECONDS = 1.0
+PLACEHOLDERS = {
+    False: "Scan a ticket, or type its code or booking reference, then Enter",
+    True: "EXIT MODE (F6 to end): scan the ticket of a party going out",
+}
 
 
 class DoorScreen(ReportsWorkerErrors):
@@ -52,20 +82,23 @@ class DoorScreen(ReportsWorkerErrors):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [
         Binding("f2", "search", "Search"),
-        Binding("f3", "walk_in(1)", "+1 walk-in"),
-        Binding("f4", "walk_in(-1)", "-1 walk-in"),
+        Binding("f3", "walk_in(1)", "+walk-in", tooltip="Sell one walk-in seat"),
+        Binding("f4", "walk_in(-1)", "-walk-in", tooltip="Give one walk-in seat back"),
         Binding("f5", "refresh", "Refresh"),
-        Binding("escape", "leave", "Performances"),
+        # Exit mode: scans let parties out for the interval, until F6 again (DESIGN §10).
+        Binding("f6", "toggle_exit", "Exits"),
+        Binding("escape", "leave", "Back", tooltip="Back to today's performances"),
     ]
 
     class Answered(Message):
-        """A check-in worker's answer: an outcome, or the error that kept it from one."""
+        """A check-in worker's answer: an outcome, a question to put, or the error that kept it
+        from one."""
 
         def __init__(
             self,
             number: int,
             at: datetime,
-            outcome: ScanOutcome | None = None,
+            outcome: Any = None,
             error: errors.AzctlError | None = None,
         ) -> None:
             super().__init__()
@@ -75,15 +108,35 @@ class DoorScreen(ReportsWorkerErrors):
             self.error = error
 
     class Loaded(Message):
-        """The performance as the database has it now, from every door."""
+        """The performance as the database has it now, from every door, and a fresh copy."""
 
-        def __init__(self, summary: PerformanceSummary, scans: list[ScanRow]) -> None:
+        def __init__(
+            self,
+            summary: PerformanceSummary,
+            scans: list[ScanRow],
+            counts: DoorCounts,
+            copy: DoorCopy,
+            member: Staff | None,
+        ) -> None:
             super().__init__()
             self.summary = summary
             self.scans = scans
+            self.counts = counts
+            self.copy = copy
+            self.member = member
+
+    class Uploaded(Message):
+        """Journalled passes the database has recorded, and why the rest were not, if they
+        were not."""
+
+        def __init__(self, nonces: set[str], clashed: int, error: errors.AzctlError | None) -> None:
+            super().__init__()
+            self.nonces = nonces
+            self.clashed = clashed
+            self.error = error
 
     class Ask(Message):
-        """A booking the service would admit by hand: put it to staff before checking it in."""
+        """A booking that would be admitted by hand: put it to staff before checking it in."""
 
         def __init__(self, reference: str, name: str, party_size: int) -> None:
             super().__init__()
@@ -105,36 +158,49 @@ class DoorScreen(ReportsWorkerErrors):
             self.doing = doing
             self.error = error
 
-    # The database did not answer the last call: the notice shows, scans get no answer.
-    database_lost: reactive[bool] = reactive(False)
+    # The database did not answer: the door answers from its local copy (DESIGN §10).
+    offline: reactive[bool] = reactive(False)
+    # F6: scans let parties out for the interval instead of in.
+    leaving: reactive[bool] = reactive(False)
 
     def __init__(
         self,
         *,
         performance_id: int,
         staff: Staff | None,
+        door: str | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
         banner_seconds: float = BANNER_SECONDS,
+        offline_after: float = OFFLINE_AFTER_SECONDS,
+        probe_seconds: float = PROBE_SECONDS,
     ) -> None:
         super().__init__()
         self.performance_id = performance_id
         self.staff = staff
+        self.door = checkin.door_name(door)
         self.refresh_seconds = refresh_seconds
         self.banner_seconds = banner_seconds
+        self.offline_after = offline_after
+        self.probe_seconds = probe_seconds
         self.check_ins_started = 0
         # The newest check-in whose answer the banner shows; an older answer that arrives after
         # it goes to the recent-scans list only.
         self.check_in_shown = 0
+        # Check-ins asked of the database and not answered yet: what to do from the copy if the
+        # answer does not come in time, and the timer that will do it.
+        self.waiting: dict[int, tuple[Callable[[int], None], Timer]] = {}
+        self.local = LocalDoor(performance_id=performance_id, door=self.door)
+        self.offline_reason = ""
+        self.offline_scans: list[ScanRow] = []
+        self.database_scans: list[ScanRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="door-title")
-        yield Static(id="database-lost")
-        yield ScanField(
-            placeholder="Scan a ticket, or type its code or booking reference, then Enter",
-            id="scan",
-        )
+        yield Static(id="offline-notice")
+        yield ScanField(placeholder=PLACEHOLDERS[False], id="scan")
         yield ResultBanner(seconds=self.banner_seconds, id="banner")
         yield SeatCounters(id="counters")
+        yield DoorsLine(id="doors")
         yield RecentScans(id="recent")
         yield Footer()
 
@@ -143,13 +209,28 @@ class DoorScreen(ReportsWorkerErrors):
             f"Performance {self.performance_id} · {self._door_keeper()}"
         )
         self.set_interval(self.refresh_seconds, self.load)
+        self.set_interval(self.probe_seconds, self.probe)
+        if self.local.pending:
+            # Closed while offline last time: answer from the copy until its journal is uploaded.
+            self.go_offline("passes from the last session still to upload")
         self.load()
 
     def on_screen_resume(self) -> None:
         self.query_one(ScanField).focus()
 
     def _door_keeper(self) -> str:
-        return f"door: {self.staff.username}" if self.staff else "door: no staff name (--as)"
+        who = self.staff.username if self.staff else "no staff name (--as)"
+        return f"{self.door} door · {who}"
+
+    @property
+    def _username(self) -> str | None:
+        return self.staff.username if self.staff else None
+
+    @property
+    def _direction(self) -> Direction:
+        return Direction.OUT if self.leaving else Direction.IN
+
+    # --- scanning ------------------------------------------------------------------------------
 
     def on_scan_field_scanned(self, message: ScanField.Scanned) -> None:
         self.scan(message.text)
@@ -160,19 +241,48 @@ class DoorScreen(ReportsWorkerErrors):
         if reference is not None:
             self.ask_by_hand(reference)
             return
+        nonce, direction = door_copy.new_nonce(), self._direction
         self.check_in(
             lambda session: checkin.scan(
-                session, text=text, performance_id=self.performance_id, staff=self.staff
-            )
+                session,
+                text=text,
+                performance_id=self.performance_id,
+                staff=self.staff,
+                door=self.door,
+                direction=direction,
+                nonce=nonce,
+            ),
+            lambda number, copy: copy.decide(
+                text=text,
+                now=times.now_utc(),
+                direction=direction,
+                staff=self._username,
+                nonce=nonce,
+            ),
         )
 
-    def check_in(self, job: Callable[[Session], ScanOutcome]) -> None:
+    def check_in(
+        self,
+        job: Callable[[Session], Any],
+        from_copy: Callable[[int, DoorCopy], Any],
+    ) -> None:
+        """Ask the database, or, offline or without an answer in time, the local copy."""
         self.check_ins_started += 1
+        number = self.check_ins_started
+
+        def answer_from_copy(number: int) -> None:
+            self.answer_from_copy(number, from_copy)
+
+        if self.offline:
+            answer_from_copy(number)
+            return
         self.query_one(ResultBanner).show_checking()
-        self.run_check_in(self.check_ins_started, job)
+        timer = self.set_timer(self.offline_after, lambda: self.no_answer_in_time(number))
+        self.waiting[number] = (answer_from_copy, timer)
+        self.run_check_in(number, job)
 
     @work(thread=True, exit_on_error=False, group="check-in", description="check-in")
-    def run_check_in(self, number: int, job: Callable[[Session], ScanOutcome | None]) -> None:
+    def run_check_in(self, number: int, job: Callable[[Session], Any]) -> None:
         """Not exclusive: a check-in in flight is never cancelled, as its answer must be seen.
 
         A job that answers None had nothing to say on the banner (a question is put instead)."""
@@ -183,30 +293,79 @@ class DoorScreen(ReportsWorkerErrors):
         else:
             self.post_message(self.Answered(number, times.now_utc(), outcome=outcome))
 
+    def no_answer_in_time(self, number: int) -> None:
+        waiting = self.waiting.pop(number, None)
+        if waiting is not None:
+            self.go_offline(f"no answer within {self.offline_after:g} s")
+            waiting[0](number)
+
+    def answer_from_copy(self, number: int, decide: Callable[[int, DoorCopy], Any]) -> None:
+        """The copy's answer, journalled and written to disk before it is shown."""
+        copy = self.local.copy
+        now = times.now_utc()
+        if copy is None:
+            self.show_answer(
+                number,
+                now,
+                error=errors.Unavailable(
+                    "no answer from the database, and this door has no copy of its tickets yet"
+                ),
+            )
+            return
+        answer = decide(number, copy)
+        if isinstance(answer, ScanOutcome):
+            answer = self.local.decide(answer)
+            self.offline_scans.insert(0, _offline_row(answer, now, self._username))
+            self.show_offline()
+        self.show_answer(number, now, outcome=answer)
+
     def on_door_screen_answered(self, message: Answered) -> None:
-        outcome, error = message.outcome, message.error
+        waiting = self.waiting.pop(message.number, None)
+        if waiting is None:
+            # Answered from the copy already. The database may have recorded the scan all the
+            # same; its nonce makes the journal's upload of it a no-op.
+            return
+        waiting[1].stop()
+        if isinstance(message.error, errors.Unavailable) and self.local.copy is not None:
+            self.go_offline(message.error.message)
+            waiting[0](message.number)
+            return
+        if isinstance(message.outcome, ScanOutcome):
+            self.local.note_online(message.outcome, message.at)
+        self.show_answer(message.number, message.at, message.outcome, message.error)
+
+    def show_answer(
+        self,
+        number: int,
+        at: datetime,
+        outcome: Any = None,
+        error: errors.AzctlError | None = None,
+    ) -> None:
+        if isinstance(outcome, DoorScreen.Ask):
+            self.query_one(ResultBanner).show_waiting()
+            self.put_question(outcome)
+            return
         if outcome is None and error is None:
             self.query_one(ResultBanner).show_waiting()
             return
         if self.app.screen is not self:
             self.tell_over_a_dialog(outcome, error)
-        if message.number >= self.check_in_shown:
-            self.check_in_shown = message.number
+        if number >= self.check_in_shown:
+            self.check_in_shown = number
             banner = self.query_one(ResultBanner)
             if outcome is not None:
-                banner.show_outcome(outcome, message.at)
+                banner.show_outcome(outcome, at)
             elif isinstance(error, errors.Unavailable):
-                banner.show_failure(
-                    "NO ANSWER FROM THE DATABASE", "scan again once it is back", message.at
-                )
+                banner.show_failure("NO ANSWER FROM THE DATABASE", "scan again once it is back", at)
             elif error is not None:
-                banner.show_failure("NOT CHECKED IN", error.message, message.at)
+                banner.show_failure("NOT CHECKED IN", error.message, at)
         if outcome is None or not outcome.admitted:
             self.app.bell()
-        if isinstance(error, errors.Unavailable):
-            self.show_database_lost(error)
-        # Counting comes after the banner is on screen: the answer must not wait for the tally.
-        self.call_after_refresh(self.load)
+        if self.offline:
+            self.show_offline()
+        else:
+            # Counting comes after the banner is on screen: the answer must not wait for the tally.
+            self.call_after_refresh(self.load)
 
     def tell_over_a_dialog(
         self, outcome: ScanOutcome | None, error: errors.AzctlError | None
@@ -219,6 +378,13 @@ class DoorScreen(ReportsWorkerErrors):
             title, line, severity = "NOT CHECKED IN", error.message if error else "", "error"
         self.notify(line, title=title, severity=severity)  # type: ignore[arg-type]
 
+    # --- the database, the copy, and going offline and back -------------------------------------
+
+    def probe(self) -> None:
+        """Offline, ask every second whether the database is back (`load` is that question)."""
+        if self.offline:
+            self.load()
+
     @work(
         thread=True,
         exclusive=True,
@@ -227,44 +393,128 @@ class DoorScreen(ReportsWorkerErrors):
         description="loading the counts and recent scans",
     )
     def load(self) -> None:
-        """Counters and recent scans, as every door has changed them; a newer load replaces an
-        older one still running, whose answer would be stale."""
-        try:
-            summary, scans = in_session(
-                lambda session: (
-                    reports.performance_summary(session, performance_id=self.performance_id),
-                    checkin_lists.recent_scans(
-                        session, performance_id=self.performance_id, limit=RECENT_SCANS_SHOWN
-                    ),
-                )
+        """Counters, recent scans and a fresh copy of the tickets, as every door has changed them;
+        a newer load replaces an older one still running, whose answer would be stale."""
+
+        def read(session: Session) -> DoorScreen.Loaded:
+            member = self.staff
+            if member is not None and member.id is None:
+                # Started offline: the staff member is looked up once the database answers.
+                member = staff.active_staff(session, username=member.username)
+            return self.Loaded(
+                reports.performance_summary(session, performance_id=self.performance_id),
+                checkin_lists.recent_scans(
+                    session, performance_id=self.performance_id, limit=RECENT_SCANS_SHOWN
+                ),
+                door_counts.door_counts(session, performance_id=self.performance_id),
+                door_copy.take_copy(session, performance_id=self.performance_id, door=self.door),
+                member,
             )
+
+        try:
+            loaded = in_session(read)
         except errors.AzctlError as exc:
             self.post_message(self.Failed("refresh", exc))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(summary, scans))
+            self.post_message(loaded)
 
     def on_door_screen_loaded(self, message: Loaded) -> None:
         summary = message.summary
+        self.staff = message.member
         state = " · CANCELLED" if summary.booking_state == "cancelled" else ""
         self.query_one("#door-title", Static).update(
             f"{summary.label} · {summary.venue.name}{state} · {self._door_keeper()}"
         )
-        self.query_one(SeatCounters).show(summary.seats)
+        self.local.take(message.copy)
+        self.database_scans = message.scans
+        self.query_one(DoorsLine).show(message.counts, self.performance_id)
+        if self.local.pending:
+            self.upload(self.local.pending)
+            return
+        self.query_one(SeatCounters).show(summary.seats, inside=message.counts.inside_seats)
         self.query_one(RecentScans).show(message.scans)
-        if self.database_lost:
-            self.database_lost = False
-            self.notify("The database is back.", title="Connected")
+        if self.offline:
+            self.back_online("The database is back.")
 
-    def watch_database_lost(self, lost: bool) -> None:
-        self.set_class(lost, "-database-lost")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="upload", description="upload")
+    def upload(self, entries: list[JournalEntry]) -> None:
+        """Record the journal's passes, each in its own transaction: a database lost halfway
+        keeps what was recorded, and the rest is sent again (each nonce is recorded once)."""
+        done: set[str] = set()
+        clashed = 0
+        for entry in entries:
+            try:
+                outcome = in_session(
+                    lambda session, entry=entry: checkin_offline.record_offline(
+                        session,
+                        performance_id=self.performance_id,
+                        nonce=entry.nonce,
+                        passed_at=entry.passed_at,
+                        token_hash=entry.token_hash,
+                        reference=entry.reference,
+                        door=entry.door,
+                        direction=entry.direction,
+                        staff=self.staff if self.staff and self.staff.id else None,
+                    )
+                )
+            except errors.AzctlError as exc:
+                self.post_message(self.Uploaded(done, clashed, exc))
+                return
+            done.add(entry.nonce)
+            clashed += not outcome.admitted
+        self.post_message(self.Uploaded(done, clashed, None))
 
-    def show_database_lost(self, error: errors.AzctlError) -> None:
-        self.query_one("#database-lost", Static).update(
-            f"DATABASE LOST: {error.message}. Scans get no answer until it is back;"
-            f" retrying every {self.refresh_seconds:g} s."
-        )
-        self.database_lost = True
+    def on_door_screen_uploaded(self, message: Uploaded) -> None:
+        self.local.uploaded(message.nonces)
+        self.offline_scans = []
+        if message.clashed:
+            self.app.bell()
+            self.notify(
+                f"{message.clashed} offline admission(s) clashed with another door or a"
+                f" cancellation: azctl checkin conflicts --perf {self.performance_id}",
+                title="conflicts",
+                severity="warning",
+                timeout=30,
+            )
+        if message.error is not None or self.local.pending:
+            self.show_offline()
+            return
+        uploaded = len(message.nonces)
+        self.back_online(f"The database is back; {uploaded} offline pass(es) uploaded.")
+        self.load()
+
+    def go_offline(self, reason: str) -> None:
+        if not self.offline:
+            self.app.bell()
+        self.offline_reason = reason
+        self.offline = True
+        self.show_offline()
+
+    def back_online(self, news: str) -> None:
+        self.offline = False
+        self.notify(news, title="online")
+
+    def watch_offline(self, offline: bool) -> None:
+        self.set_class(offline, "-offline")
+
+    def show_offline(self) -> None:
+        """The notice, the counts and the recent list, as this door's copy has them."""
+        copy = self.local.copy
+        if copy is None:
+            text = (
+                f"OFFLINE: {self.offline_reason}. No copy of the tickets yet: scans get no answer"
+                f" until the database is back; retrying every {self.probe_seconds:g} s."
+            )
+        else:
+            text = (
+                f"OFFLINE · admitting from this door's copy of"
+                f" {times.to_local(copy.taken_at):%H:%M:%S} · {len(copy.journal)} to upload"
+                f" · {self.offline_reason}"
+            )
+            self.query_one(SeatCounters).show_copy(copy)
+        self.query_one("#offline-notice", Static).update(text)
+        self.query_one(RecentScans).show([*self.offline_scans, *self.database_scans])
 
     def show_bug(self, doing: str, error: BaseException) -> None:
         """A worker failed on a bug: said in red, so no one waits on an answer that won't come."""
@@ -275,21 +525,34 @@ class DoorScreen(ReportsWorkerErrors):
         )
 
     def on_door_screen_failed(self, message: Failed) -> None:
-        if isinstance(message.error, errors.Unavailable):
-            self.show_database_lost(message.error)
-            if message.doing == "refresh":
-                return  # the notice says it already, every few seconds would be noise
+        if isinstance(message.error, errors.Unavailable) and message.doing == "refresh":
+            if self.local.copy is not None:
+                self.go_offline(message.error.message)
+            return  # the notice says it already, every second would be noise
         if message.doing == "walk-in" and isinstance(message.error, errors.InvalidState):
             self.ask_walk_in_anyway(message.error.message)
             return
         self.notify(message.error.message, title=message.doing, severity="error")
         self.app.bell()
 
+    # --- keys ----------------------------------------------------------------------------------
+
     def action_refresh(self) -> None:
         self.load()
 
     def action_leave(self) -> None:
         self.dismiss()
+
+    def action_toggle_exit(self) -> None:
+        self.leaving = not self.leaving
+
+    def watch_leaving(self, leaving: bool) -> None:
+        self.set_class(leaving, "-leaving")
+        self.query_one(ScanField).placeholder = PLACEHOLDERS[leaving]
+        banner = self.query_one(ResultBanner)
+        banner.leaving = leaving
+        if banner.back_to_ready is None and not banner.has_class("-checking"):
+            banner.show_waiting()
 
     def action_walk_in(self, change: int) -> None:
         self.change_walk_ins(change)
@@ -326,6 +589,8 @@ class DoorScreen(ReportsWorkerErrors):
         self.notify(f"{done}: {message.seats.available_seats} free now.", title="walk-in")
         self.load()
 
+    # --- by hand -------------------------------------------------------------------------------
+
     def action_search(self) -> None:
         self.app.push_screen(SearchScreen(self.performance_id), self.chosen_in_search)
 
@@ -334,30 +599,66 @@ class DoorScreen(ReportsWorkerErrors):
             self.ask_by_hand(row.reservation.reference)
 
     def ask_by_hand(self, reference: str) -> None:
-        """Judge a manual check-in first: a refusal is shown at once, an admission is asked."""
+        """Judge a manual pass first: a refusal is shown at once, an admission is asked."""
+        direction = self._direction
 
-        def judge(session: Session) -> ScanOutcome | None:
+        def judge(session: Session) -> ScanOutcome | DoorScreen.Ask:
             refusal = checkin.refusal_by_hand(
-                session, reference=reference, performance_id=self.performance_id, staff=self.staff
+                session,
+                reference=reference,
+                performance_id=self.performance_id,
+                staff=self.staff,
+                door=self.door,
+                direction=direction,
             )
-            if refusal is None:
-                found = reservations.get_reservation(session, reference=reference)
-                self.post_message(self.Ask(found.reference, found.name, found.party_size))
-            return refusal
+            if refusal is not None:
+                return refusal
+            found = reservations.get_reservation(session, reference=reference)
+            return self.Ask(found.reference, found.name, found.party_size)
 
-        self.check_in(judge)
+        def judge_from_copy(number: int, copy: DoorCopy) -> ScanOutcome | DoorScreen.Ask:
+            now = times.now_utc()
+            refusal = copy.would_admit(reference=reference, now=now, direction=direction)
+            if refusal is not None:
+                return refusal
+            ticket = copy.ticket(reference)
+            return self.Ask(ticket.reference, "(offline: names are not kept)", ticket.party_size)
 
-    def on_door_screen_ask(self, message: Ask) -> None:
+        self.check_in(judge, judge_from_copy)
+
+    def put_question(self, message: Ask) -> None:
         seats = "seat" if message.party_size == 1 else "seats"
-        question = f"Check in {message.reference}: {message.name}, {message.party_size} {seats}?"
+        way = "Let out" if self.leaving else "Check in"
+        question = f"{way} {message.reference}: {message.name}, {message.party_size} {seats}?"
         self.app.push_screen(
             ConfirmScreen(question),
             lambda yes: self.check_in_by_hand(message.reference) if yes else None,
         )
 
     def check_in_by_hand(self, reference: str) -> None:
+        direction = self._direction
         self.check_in(
             lambda session: checkin.manual(
-                session, reference=reference, performance_id=self.performance_id, staff=self.staff
-            )
+                session,
+                reference=reference,
+                performance_id=self.performance_id,
+                staff=self.staff,
+                door=self.door,
+                direction=direction,
+            ),
+            lambda number, copy: copy.decide_by_reference(
+                reference=reference, now=times.now_utc(), direction=direction, staff=self._username
+            ),
         )
+
+
+def _offline_row(outcome: ScanOutcome, at: datetime, username: str | None) -> ScanRow:
+    return ScanRow(
+        scanned_at=at,
+        result=outcome.result,
+        source="offline",
+        reference=outcome.reference,
+        staff=username,
+        direction=outcome.direction,
+        door=outcome.door,
+    )

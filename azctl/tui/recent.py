@@ -10,10 +10,17 @@ from azctl.services import times, walkins
 from azctl.services.checkin_lists import ScanRow
 
 # How the scan log names a source and a result, as staff say them.
-SOURCES = {"qr_scan": "scan", "manual": "by hand", walkins.SOURCE: "walk-in"}
+SOURCES = {"qr_scan": "scan", "manual": "by hand", "offline": "offline", walkins.SOURCE: "walk-in"}
 RESULTS = {walkins.SOLD: "seat sold", walkins.GIVEN_BACK: "seat given back"}
 # Fixed widths, wide enough for every result and reference: the columns never jump as rows come.
-COLUMNS = (("Time", 8), ("Result", 21), ("Reference", 9), ("By", 16), ("How", 7))
+COLUMNS = (("Time", 8), ("Result", 21), ("Reference", 9), ("By", 8), ("How", 7), ("Door", 8))
+
+
+def result_words(scan: ScanRow) -> str:
+    """A scan's result as staff say it: a party let out reads "exit", not "ok"."""
+    if scan.result == "ok" and scan.direction == "out":
+        return "exit"
+    return RESULTS.get(scan.result, scan.result.replace("_", " "))
 
 
 class RecentScans(DataTable[str]):
@@ -32,8 +39,9 @@ class RecentScans(DataTable[str]):
         for scan in scans:
             self.add_row(
                 f"{times.to_local(scan.scanned_at):%H:%M:%S}",
-                RESULTS.get(scan.result, scan.result.replace("_", " ")),
+                result_words(scan),
                 scan.reference or "",
                 scan.staff or "",
                 SOURCES.get(scan.source, scan.source),
+                scan.door or "",
             )

@@ -174,6 +174,11 @@ def _performance_cancelled(ctx):
     return token, door
 
 
+def _not_inside(ctx):
+    token, door = _ok(ctx)
+    return token, door, "out"
+
+
 SCENARIOS = {
     checkin.ScanResult.OK: _ok,
     checkin.ScanResult.ALREADY_CHECKED_IN: _already,
@@ -183,6 +188,7 @@ SCENARIOS = {
     checkin.ScanResult.TOO_EARLY: _outside(timedelta(days=2)),
     checkin.ScanResult.TOO_LATE: _outside(timedelta(hours=-5)),
     checkin.ScanResult.PERFORMANCE_CANCELLED: _performance_cancelled,
+    checkin.ScanResult.NOT_INSIDE: _not_inside,
 }
 
 
@@ -206,13 +212,18 @@ def test_no_scan_answer_names_the_visitor(
     HTTP answer carries the visitor's name, email, phone or notes, nor a raw token."""
     for number, (result, scenario) in enumerate(SCENARIOS.items()):
         with subtests.test(result=str(result)):
-            token, door = scenario(
+            token, door, *way = scenario(
                 Door(number, session, make_performance, visitor_ticket, visitor_booking)
             )
+            direction = way[0] if way else "in"
 
-            outcome = checkin.scan(session, text=token, performance_id=door.id)
+            outcome = checkin.scan(
+                session, text=token, performance_id=door.id, direction=direction
+            )
             answer = client.simulate_post(
-                "/api/checkins", json={"token": token, "performance_id": door.id}, headers=bearer
+                "/api/checkins",
+                json={"token": token, "performance_id": door.id, "direction": direction},
+                headers=bearer,
             )
 
             assert outcome.result is result

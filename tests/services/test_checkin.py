@@ -62,6 +62,7 @@ def test_http_statuses_follow_the_design_table():
         "too_early": 422,
         "too_late": 422,
         "performance_cancelled": 422,
+        "not_inside": 409,
     }
 
 

@@ -49,7 +49,7 @@ async def test_the_only_performance_today_opens_its_door_straight_away(
     async with DoorApp(staff=anna).run_test() as pilot:
         await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
         assert pilot.app.screen.performance_id == today.id
-        label = f"Open Show, {times.short_local(today.starts_at)} · Teatro Studio · door: anna"
+        label = f"Open Show, {times.short_local(today.starts_at)} · Teatro Studio · main door · anna"
         await until(pilot, lambda: door_title(pilot.app) == label, "its label")
         assert scan_field_has_focus(pilot.app)
 
@@ -74,7 +74,7 @@ async def test_several_performances_today_are_listed_to_choose_from(session, mak
         await pilot.press("down", "enter")
         await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
         assert pilot.app.screen.performance_id == late.id
-        assert door_title(pilot.app).endswith("door: no staff name (--as)")
+        assert door_title(pilot.app).endswith("main door · no staff name (--as)")
 
 
 async def test_a_day_without_performances_lists_the_next_ones(session, make_performance):

@@ -55,7 +55,7 @@ async def test_a_scanned_ticket_is_admitted_in_green(
         assert scan_field_has_focus(pilot.app)
         await until(pilot, lambda: counter(pilot.app, "admitted") == "3", "3 admitted")
         assert counter(pilot.app, "to-come") == "0"
-        assert recent_rows(pilot.app)[0][1:] == ["ok", reference, "anna", "scan"]
+        assert recent_rows(pilot.app)[0][1:5] == ["ok", reference, "anna", "scan"]
     assert bells == []
     [row] = check_ins(engine)
     assert (row.reservation_id, row.staff_id, row.source) == (
@@ -215,7 +215,7 @@ async def test_a_visitor_found_by_search_is_checked_in_by_hand_after_confirming(
         assert isinstance(pilot.app.screen, DoorScreen)
         assert scan_field_has_focus(pilot.app)
         await until(pilot, lambda: recent_rows(pilot.app), "the check-in listed")
-        assert recent_rows(pilot.app)[0][1:] == ["ok", reference, "anna", "by hand"]
+        assert recent_rows(pilot.app)[0][1:5] == ["ok", reference, "anna", "by hand"]
     assert bells == []
     [row] = check_ins(engine)
     assert (row.reservation_id, row.source, row.staff_id) == (
@@ -308,7 +308,7 @@ async def test_counters_follow_check_ins_made_at_another_door(
         assert recent_rows(pilot.app)[0][1:3] == ["ok", ticket.reservation.reference]
 
 
-async def test_a_lost_database_is_shown_and_the_door_works_again_once_it_is_back(
+async def test_a_lost_database_turns_the_door_offline_and_its_admissions_are_uploaded_later(
     engine, session, tonight, confirmed, anna
 ):
     ticket = confirmed(tonight, 2)
@@ -319,26 +319,57 @@ async def test_a_lost_database_is_shown_and_the_door_works_again_once_it_is_back
             raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     event.listen(engine, "before_cursor_execute", refuse_while_lost)
-    app, bells = door_app(tonight, anna, refresh_seconds=0.1)
+    app, bells = door_app(tonight, anna, refresh_seconds=0.1, probe_seconds=0.1)
     try:
         async with app.run_test() as pilot:
             await at_the_door(pilot)
-            lost_notice = pilot.app.screen.query_one("#database-lost")
-            assert not lost_notice.display
+            notice = pilot.app.screen.query_one("#offline-notice")
+            assert not notice.display
             lost["now"] = True
             await scan(pilot, ticket.ticket_token)
-            await answered(pilot, "NO ANSWER FROM THE DATABASE")
+            await answered(pilot, "ADMIT 2 · OFFLINE")
 
-            assert lost_notice.display
-            assert "server closed the connection" in str(lost_notice.content)
-            assert banner(pilot.app).has_class("-refuse")
-            assert bells == [1]
+            assert notice.display
+            assert "OFFLINE" in str(notice.content)
+            assert "server closed the connection" in str(notice.content)
+            assert "1 to upload" in str(notice.content)
+            assert banner(pilot.app).has_class("-admit")
+            assert bells == [1], "one bell for going offline, none for the admission"
             assert scan_field_has_focus(pilot.app)
+            await scan(pilot, ticket.ticket_token)
+            await answered(pilot, "ALREADY CHECKED IN · OFFLINE")
 
             lost["now"] = False
-            await until(pilot, lambda: not lost_notice.display, "the notice to go")
+            await until(pilot, lambda: not notice.display, "the notice to go")
+            await until(pilot, lambda: len(check_ins(engine)) == 1, "the upload")
             await scan(pilot, ticket.ticket_token)
-            await answered(pilot, "ADMIT 2")
+            await answered(pilot, "ALREADY CHECKED IN")
+            assert "OFFLINE" not in banner_text(pilot.app)
     finally:
         event.remove(engine, "before_cursor_execute", refuse_while_lost)
-    assert len(check_ins(engine)) == 1
+    [row] = check_ins(engine)
+    assert row.source == "offline"
+
+
+async def test_a_door_that_never_reached_its_database_says_no_answer(
+    engine, session, tonight, confirmed, anna
+):
+    """Without a copy there is nothing to admit from: the scan is refused aloud, not guessed."""
+    ticket = confirmed(tonight, 2)
+
+    def refuse(*_args) -> None:
+        raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    app, bells = door_app(tonight, anna, refresh_seconds=60)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
+        event.listen(engine, "before_cursor_execute", refuse)
+        try:
+            pilot.app.screen.local.copy = None
+            await scan(pilot, ticket.ticket_token)
+            await answered(pilot, "NO ANSWER FROM THE DATABASE")
+            assert banner(pilot.app).has_class("-refuse")
+            assert bells
+        finally:
+            event.remove(engine, "before_cursor_execute", refuse)
+    assert check_ins(engine) == []

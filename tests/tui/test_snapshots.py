@@ -1,5 +1,6 @@
 """The door screen as staff see it on an 80x24 terminal, one snapshot per banner tone: ready,
-admit (green), refuse (red), warn (yellow), and the database lost.
+admit (green), refuse (red), warn (yellow), offline (amber, admitting from the door's copy), and
+a party let out in exit mode.
 
 Fixed data and a fixed clock: the time, the references and the performance are the same on every
 run, so a snapshot changes only when the screen does. On SQLite only: the picture is the
@@ -100,7 +101,7 @@ def test_unknown_ticket_in_yellow(snap_compare, evening, anna):
     assert take(snap_compare, app, scanning(unknown, answer="UNKNOWN TICKET"))
 
 
-def test_database_lost(snap_compare, evening, anna, engine):
+def test_offline(snap_compare, evening, anna, engine):
     door, ticket = evening
 
     def refuse(*_args) -> None:
@@ -109,11 +110,25 @@ def test_database_lost(snap_compare, evening, anna, engine):
     async def lose_it_and_scan(pilot) -> None:
         event.listen(engine, "before_cursor_execute", refuse)
         await scan(pilot, ticket.ticket_token)
-        await until(pilot, lambda: banner_text(pilot.app).startswith("NO ANSWER"), "no answer")
-        await until(pilot, lambda: pilot.app.screen.database_lost, "the database lost")
+        await until(pilot, lambda: banner_text(pilot.app).startswith("ADMIT 3 · OFFLINE"), "ok")
+        await until(pilot, lambda: pilot.app.screen.offline, "offline")
 
     app, _bells = door_app(door, anna, **STILL)
     try:
         assert take(snap_compare, app, lose_it_and_scan)
     finally:
         event.remove(engine, "before_cursor_execute", refuse)
+
+
+def test_exit_mode(snap_compare, evening, anna):
+    door, ticket = evening
+
+    async def in_then_out(pilot) -> None:
+        await scanning(ticket.ticket_token, answer="ADMIT 3")(pilot)
+        await pilot.press("f6")
+        await scan(pilot, ticket.ticket_token)
+        await until(pilot, lambda: len(recent_rows(pilot.app)) == 2, "the exit listed")
+        await until(pilot, lambda: banner_text(pilot.app).startswith("EXIT 3"), "EXIT 3")
+
+    app, _bells = door_app(door, anna, **STILL)
+    assert take(snap_compare, app, in_then_out)

@@ -21,7 +21,7 @@ from azctl.models import CheckIn
 TMUX = shutil.which("tmux")
 DEADLINE_SECONDS = 30.0
 EXITED = "azctl exited with status"
-DOOR_KEYS = "f2 Search f3 +1 walk-in f4 -1 walk-in f5 Refresh esc Performances ^q Quit"
+DOOR_KEYS = "f2 Search f3 +walk-in f4 -walk-in f5 Refresh f6 Exits esc Back ^q Quit"
 
 # Under CI=true a missing tmux fails the test (`.ci/run` installs it); elsewhere it skips.
 pytestmark = pytest.mark.skipif(
@@ -98,7 +98,7 @@ def test_a_ticket_scanned_into_azctl_tui_is_admitted(
     try:
         terminal.start(command)
         terminal.wait_for(lambda: "Still to come" in terminal.screen(), "the door screen")
-        terminal.wait_for(lambda: "door: anna" in terminal.screen(), "the performance loaded")
+        terminal.wait_for(lambda: "main door · anna" in terminal.screen(), "the performance loaded")
         footer = terminal.screen().splitlines()[23]
         assert footer.split() == DOOR_KEYS.split(), "every key in the footer, on 80 columns"
         terminal.tmux("send-keys", "-t", "door", "-l", ticket.ticket_token)
@@ -126,7 +126,7 @@ def test_a_burst_while_the_search_is_open_admits_only_the_tickets_holder(
     terminal = Terminal(tmp_path / "tmux.sock")
     try:
         terminal.start(door_command(tonight.id))
-        terminal.wait_for(lambda: "door: anna" in terminal.screen(), "the performance loaded")
+        terminal.wait_for(lambda: "main door · anna" in terminal.screen(), "the performance loaded")
         terminal.tmux("send-keys", "-t", "door", "F2")
         terminal.wait_for(lambda: "Find a visitor" in terminal.screen(), "the search")
         for character in "giulia":
