@@ -49,7 +49,8 @@ async def test_the_only_performance_today_opens_its_door_straight_away(
     async with DoorApp(staff=anna).run_test() as pilot:
         await until(pilot, lambda: isinstance(pilot.app.screen, DoorScreen), "the door screen")
         assert pilot.app.screen.performance_id == today.id
-        label = f"Open Show, {times.short_local(today.starts_at)} · Teatro Studio · main door · anna"
+        when = times.short_local(today.starts_at)
+        label = f"Open Show, {when} · Teatro Studio · main door · anna"
         await until(pilot, lambda: door_title(pilot.app) == label, "its label")
         assert scan_field_has_focus(pilot.app)
 
