@@ -33,31 +33,25 @@ from azctl.models import Direction, Staff
 from azctl.services import (
     checkin,
     checkin_lists,
-    checkin_offline,
     door_copy,
     door_counts,
     reports,
     reservations,
     staff,
     times,
-    walkins,
 )
-from azctl.services.capacity import SeatCounts
 from azctl.services.checkin import ScanOutcome
 from azctl.services.checkin_lists import ScanRow
-from azctl.services.door_copy import DoorCopy, JournalEntry
+from azctl.services.door_copy import DoorCopy
 from azctl.services.door_counts import DoorCounts
 from azctl.services.reports import PerformanceSummary
-from azctl.services.reservations import ReservationRow
 from azctl.tui.banner import BANNER_SECONDS, ResultBanner, detail, headline
-from azctl.tui.confirm import ConfirmScreen
 from azctl.tui.counters import DoorsLine, SeatCounters
 from azctl.tui.database import in_session
+from azctl.tui.door_by_hand import DoorByHand
 from azctl.tui.local_door import LocalDoor
 from azctl.tui.recent import RecentScans
 from azctl.tui.scanfield import ScanField
-from azctl.tui.search import SearchScreen
-from azctl.tui.workers import ReportsWorkerErrors
 
 # Often enough that two doors on one database agree within a breath, rarely enough to cost nothing.
 REFRESH_SECONDS = 3.0
@@ -72,7 +66,7 @@ PLACEHOLDERS = {
 }
 
 
-class DoorScreen(ReportsWorkerErrors):
+class DoorScreen(DoorByHand):
     """One performance's door. The scan field is the only widget that can take focus, so every
     key a person types lands in it, also after a dialog closes (a scanner's burst is taken by the
     app before any widget sees it, and handed to `scan`)."""
@@ -125,31 +119,6 @@ class DoorScreen(ReportsWorkerErrors):
             self.copy = copy
             self.member = member
 
-    class Uploaded(Message):
-        """Journalled passes the database has recorded, and why the rest were not, if they
-        were not."""
-
-        def __init__(self, nonces: set[str], clashed: int, error: errors.AzctlError | None) -> None:
-            super().__init__()
-            self.nonces = nonces
-            self.clashed = clashed
-            self.error = error
-
-    class Ask(Message):
-        """A booking that would be admitted by hand: put it to staff before checking it in."""
-
-        def __init__(self, reference: str, name: str, party_size: int) -> None:
-            super().__init__()
-            self.reference = reference
-            self.name = name
-            self.party_size = party_size
-
-    class WalkInsChanged(Message):
-        def __init__(self, change: int, seats: SeatCounts) -> None:
-            super().__init__()
-            self.change = change
-            self.seats = seats
-
     class Failed(Message):
         """A refresh or a walk-in change that did not happen, and why."""
 
@@ -158,8 +127,6 @@ class DoorScreen(ReportsWorkerErrors):
             self.doing = doing
             self.error = error
 
-    # The database did not answer: the door answers from its local copy (DESIGN §10).
-    offline: reactive[bool] = reactive(False)
     # F6: scans let parties out for the interval instead of in.
     leaving: reactive[bool] = reactive(False)
 
@@ -299,26 +266,6 @@ class DoorScreen(ReportsWorkerErrors):
             self.go_offline(f"no answer within {self.offline_after:g} s")
             waiting[0](number)
 
-    def answer_from_copy(self, number: int, decide: Callable[[int, DoorCopy], Any]) -> None:
-        """The copy's answer, journalled and written to disk before it is shown."""
-        copy = self.local.copy
-        now = times.now_utc()
-        if copy is None:
-            self.show_answer(
-                number,
-                now,
-                error=errors.Unavailable(
-                    "no answer from the database, and this door has no copy of its tickets yet"
-                ),
-            )
-            return
-        answer = decide(number, copy)
-        if isinstance(answer, ScanOutcome):
-            answer = self.local.decide(answer)
-            self.offline_scans.insert(0, _offline_row(answer, now, self._username))
-            self.show_offline()
-        self.show_answer(number, now, outcome=answer)
-
     def on_door_screen_answered(self, message: Answered) -> None:
         waiting = self.waiting.pop(message.number, None)
         if waiting is None:
@@ -341,7 +288,7 @@ class DoorScreen(ReportsWorkerErrors):
         outcome: Any = None,
         error: errors.AzctlError | None = None,
     ) -> None:
-        if isinstance(outcome, DoorScreen.Ask):
+        if isinstance(outcome, DoorByHand.Ask):
             self.query_one(ResultBanner).show_waiting()
             self.put_question(outcome)
             return
@@ -379,11 +326,6 @@ class DoorScreen(ReportsWorkerErrors):
         self.notify(line, title=title, severity=severity)  # type: ignore[arg-type]
 
     # --- the database, the copy, and going offline and back -------------------------------------
-
-    def probe(self) -> None:
-        """Offline, ask every second whether the database is back (`load` is that question)."""
-        if self.offline:
-            self.load()
 
     @work(
         thread=True,
@@ -437,85 +379,6 @@ class DoorScreen(ReportsWorkerErrors):
         if self.offline:
             self.back_online("The database is back.")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="upload", description="upload")
-    def upload(self, entries: list[JournalEntry]) -> None:
-        """Record the journal's passes, each in its own transaction: a database lost halfway
-        keeps what was recorded, and the rest is sent again (each nonce is recorded once)."""
-        done: set[str] = set()
-        clashed = 0
-        for entry in entries:
-            try:
-                outcome = in_session(
-                    lambda session, entry=entry: checkin_offline.record_offline(
-                        session,
-                        performance_id=self.performance_id,
-                        nonce=entry.nonce,
-                        passed_at=entry.passed_at,
-                        token_hash=entry.token_hash,
-                        reference=entry.reference,
-                        door=entry.door,
-                        direction=entry.direction,
-                        staff=self.staff if self.staff and self.staff.id else None,
-                    )
-                )
-            except errors.AzctlError as exc:
-                self.post_message(self.Uploaded(done, clashed, exc))
-                return
-            done.add(entry.nonce)
-            clashed += not outcome.admitted
-        self.post_message(self.Uploaded(done, clashed, None))
-
-    def on_door_screen_uploaded(self, message: Uploaded) -> None:
-        self.local.uploaded(message.nonces)
-        self.offline_scans = []
-        if message.clashed:
-            self.app.bell()
-            self.notify(
-                f"{message.clashed} offline admission(s) clashed with another door or a"
-                f" cancellation: azctl checkin conflicts --perf {self.performance_id}",
-                title="conflicts",
-                severity="warning",
-                timeout=30,
-            )
-        if message.error is not None or self.local.pending:
-            self.show_offline()
-            return
-        uploaded = len(message.nonces)
-        self.back_online(f"The database is back; {uploaded} offline pass(es) uploaded.")
-        self.load()
-
-    def go_offline(self, reason: str) -> None:
-        if not self.offline:
-            self.app.bell()
-        self.offline_reason = reason
-        self.offline = True
-        self.show_offline()
-
-    def back_online(self, news: str) -> None:
-        self.offline = False
-        self.notify(news, title="online")
-
-    def watch_offline(self, offline: bool) -> None:
-        self.set_class(offline, "-offline")
-
-    def show_offline(self) -> None:
-        """The notice, the counts and the recent list, as this door's copy has them."""
-        copy = self.local.copy
-        if copy is None:
-            text = (
-                f"OFFLINE: {self.offline_reason}. No copy of the tickets yet: scans get no answer"
-                f" until the database is back; retrying every {self.probe_seconds:g} s."
-            )
-        else:
-            text = (
-                f"OFFLINE · admitting from this door's copy of"
-                f" {times.to_local(copy.taken_at):%H:%M:%S} · {len(copy.journal)} to upload"
-                f" · {self.offline_reason}"
-            )
-            self.query_one(SeatCounters).show_copy(copy)
-        self.query_one("#offline-notice", Static).update(text)
-        self.query_one(RecentScans).show([*self.offline_scans, *self.database_scans])
-
     def show_bug(self, doing: str, error: BaseException) -> None:
         """A worker failed on a bug: said in red, so no one waits on an answer that won't come."""
         self.query_one(ResultBanner).show_failure(
@@ -553,112 +416,3 @@ class DoorScreen(ReportsWorkerErrors):
         banner.leaving = leaving
         if banner.back_to_ready is None and not banner.has_class("-checking"):
             banner.show_waiting()
-
-    def action_walk_in(self, change: int) -> None:
-        self.change_walk_ins(change)
-
-    def ask_walk_in_anyway(self, why: str) -> None:
-        """Outside the check-in window a walk-in seat is sold only if staff say so."""
-        self.app.bell()
-        self.app.push_screen(
-            ConfirmScreen(f"No walk-ins now: {why}. Sell a walk-in seat anyway?"),
-            lambda yes: self.change_walk_ins(1, anyway=True) if yes else None,
-        )
-
-    @work(thread=True, exit_on_error=False, group="walk-ins", description="a walk-in seat")
-    def change_walk_ins(self, change: int, anyway: bool = False) -> None:
-        """Not exclusive: every key press is a seat sold or given back, none may be dropped."""
-        try:
-            seats = in_session(
-                lambda session: walkins.change_walk_ins(
-                    session,
-                    performance_id=self.performance_id,
-                    change=change,
-                    staff=self.staff,
-                    anyway=anyway,
-                )
-            )
-        except errors.AzctlError as exc:
-            self.post_message(self.Failed("walk-in", exc))
-        else:
-            self.post_message(self.WalkInsChanged(change, seats))
-
-    def on_door_screen_walk_ins_changed(self, message: WalkInsChanged) -> None:
-        self.query_one(SeatCounters).show(message.seats)
-        done = "Sold 1 walk-in seat" if message.change > 0 else "Gave back 1 walk-in seat"
-        self.notify(f"{done}: {message.seats.available_seats} free now.", title="walk-in")
-        self.load()
-
-    # --- by hand -------------------------------------------------------------------------------
-
-    def action_search(self) -> None:
-        self.app.push_screen(SearchScreen(self.performance_id), self.chosen_in_search)
-
-    def chosen_in_search(self, row: ReservationRow | None) -> None:
-        if row is not None:
-            self.ask_by_hand(row.reservation.reference)
-
-    def ask_by_hand(self, reference: str) -> None:
-        """Judge a manual pass first: a refusal is shown at once, an admission is asked."""
-        direction = self._direction
-
-        def judge(session: Session) -> ScanOutcome | DoorScreen.Ask:
-            refusal = checkin.refusal_by_hand(
-                session,
-                reference=reference,
-                performance_id=self.performance_id,
-                staff=self.staff,
-                door=self.door,
-                direction=direction,
-            )
-            if refusal is not None:
-                return refusal
-            found = reservations.get_reservation(session, reference=reference)
-            return self.Ask(found.reference, found.name, found.party_size)
-
-        def judge_from_copy(number: int, copy: DoorCopy) -> ScanOutcome | DoorScreen.Ask:
-            now = times.now_utc()
-            refusal = copy.would_admit(reference=reference, now=now, direction=direction)
-            if refusal is not None:
-                return refusal
-            ticket = copy.ticket(reference)
-            return self.Ask(ticket.reference, "(offline: names are not kept)", ticket.party_size)
-
-        self.check_in(judge, judge_from_copy)
-
-    def put_question(self, message: Ask) -> None:
-        seats = "seat" if message.party_size == 1 else "seats"
-        way = "Let out" if self.leaving else "Check in"
-        question = f"{way} {message.reference}: {message.name}, {message.party_size} {seats}?"
-        self.app.push_screen(
-            ConfirmScreen(question),
-            lambda yes: self.check_in_by_hand(message.reference) if yes else None,
-        )
-
-    def check_in_by_hand(self, reference: str) -> None:
-        direction = self._direction
-        self.check_in(
-            lambda session: checkin.manual(
-                session,
-                reference=reference,
-                performance_id=self.performance_id,
-                staff=self.staff,
-                door=self.door,
-                direction=direction,
-            ),
-            lambda number, copy: copy.decide_by_reference(
-                reference=reference, now=times.now_utc(), direction=direction, staff=self._username
-            ),
-        )
-
-
-def _offline_row(outcome: ScanOutcome, at: datetime, username: str | None) -> ScanRow:
-    return ScanRow(
-        scanned_at=at,
-        result=outcome.result,
-        source="offline",
-        reference=outcome.reference,
-        staff=username,
-        direction=outcome.direction,
-        door=outcome.door,
-    )
