@@ -372,7 +372,7 @@ class DoorScreen(DoorByHand):
         self.database_scans = message.scans
         self.query_one(DoorsLine).show(message.counts, self.performance_id)
         if self.local.pending:
-            self.upload(self.local.pending)
+            self.start_upload()
             return
         self.query_one(SeatCounters).show(summary.seats, inside=message.counts.inside_seats)
         self.query_one(RecentScans).show(message.scans)
@@ -414,5 +414,6 @@ class DoorScreen(DoorByHand):
         self.query_one(ScanField).placeholder = PLACEHOLDERS[leaving]
         banner = self.query_one(ResultBanner)
         banner.leaving = leaving
-        if banner.back_to_ready is None and not banner.has_class("-checking"):
+        # Said at once, over an older answer: the next scan's meaning has changed.
+        if not banner.has_class("-checking"):
             banner.show_waiting()

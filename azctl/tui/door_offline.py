@@ -34,6 +34,13 @@ class OfflineDoor(ReportsWorkerErrors):
 
     # The database did not answer: the door answers from its local copy.
     offline: reactive[bool] = reactive(False)
+    # An upload is on its way: the next answer from the database waits for it, not a second one.
+    uploading = False
+
+    def start_upload(self) -> None:
+        if not self.uploading and self.local.pending:
+            self.uploading = True
+            self.upload(self.local.pending)
 
     class Uploaded(Message):
         """Journalled passes the database has recorded, and why the rest were not, if they
@@ -99,8 +106,10 @@ class OfflineDoor(ReportsWorkerErrors):
         self.post_message(self.Uploaded(done, clashed, None))
 
     def on_offline_door_uploaded(self, message: Uploaded) -> None:
+        self.uploading = False
         self.local.uploaded(message.nonces)
-        self.offline_scans = []
+        if not self.local.pending:
+            self.offline_scans = []
         if message.clashed:
             self.app.bell()
             self.notify(

@@ -89,6 +89,9 @@ def test_scan_json_as_a_staff_member(cli: Cli, tonight, ticket, anna: str):
         "performance_id": tonight.id,
         "performance": f"Open Show, {short(tonight.starts_at)}",
         "checked_in_by": "anna",
+        "direction": "in",
+        "door": "main",
+        "door_note": None,
     }
     listed = json_output(cli("checkin", "list", "--perf", str(tonight.id), "--json"))
     assert listed[0]["checked_in_by"] == "anna"
@@ -134,6 +137,9 @@ def test_a_well_formed_token_that_is_no_ticket_is_unknown(cli: Cli, tonight, tic
         "performance": None,
         "checked_in_at": None,
         "checked_in_by": None,
+        "direction": "in",
+        "door": "main",
+        "door_note": None,
     }
 
 

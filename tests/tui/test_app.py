@@ -104,3 +104,39 @@ def test_a_wrong_perf_or_staff_member_is_refused_in_one_line(
     staff.disable_staff(session, username="bob")
     result = CliRunner().invoke(azctl, ["tui", *arguments])
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", error)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_door_with_a_copy_opens_offline_when_its_database_cannot_be_reached(
+    session, tonight, anna, monkeypatch
+):
+    """`azctl tui` refuses a database it cannot reach, unless this door kept a copy of this
+    performance's tickets: then it opens, offline, as `--as` says, to be looked up later."""
+    from azctl.services import door_copy
+    from azctl.settings import get_settings
+    from azctl.tui import app as door_app
+
+    copy = door_copy.take_copy(session, performance_id=tonight.id, door="side")
+    door_copy.save(copy, door_copy.copy_path(performance_id=tonight.id, door="side"))
+    # Nothing listens on port 9 of this machine: connecting is refused at once.
+    monkeypatch.setenv("AZCTL_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    get_settings.cache_clear()
+    opened: list[DoorApp] = []
+    monkeypatch.setattr(door_app.DoorApp, "run", lambda self: opened.append(self))
+
+    result = CliRunner().invoke(azctl, ["tui", "--perf", str(tonight.id), "--as", "anna"])
+    assert result.exit_code == 1, "no copy for the main door: refused in one line"
+    assert opened == []
+    assert len(result.stderr.strip().splitlines()) == 1
+
+    result = CliRunner().invoke(
+        azctl, ["tui", "--perf", str(tonight.id), "--as", "anna", "--door", "side"]
+    )
+    assert result.exit_code == 0, result.stderr
+    [app] = opened
+    assert (app.performance_id, app.door, app.staff.username, app.staff.id) == (
+        tonight.id,
+        "side",
+        "anna",
+        None,
+    )
