@@ -217,9 +217,7 @@ def test_no_scan_answer_names_the_visitor(
             )
             direction = way[0] if way else "in"
 
-            outcome = checkin.scan(
-                session, text=token, performance_id=door.id, direction=direction
-            )
+            outcome = checkin.scan(session, text=token, performance_id=door.id, direction=direction)
             answer = client.simulate_post(
                 "/api/checkins",
                 json={"token": token, "performance_id": door.id, "direction": direction},

@@ -122,7 +122,7 @@ def test_a_door_with_a_copy_opens_offline_when_its_database_cannot_be_reached(
     monkeypatch.setenv("AZCTL_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
     get_settings.cache_clear()
     opened: list[DoorApp] = []
-    monkeypatch.setattr(door_app.DoorApp, "run", lambda self: opened.append(self))
+    monkeypatch.setattr(door_app.DoorApp, "run", lambda self: opened.append(self))  # noqa: PLW0108
 
     result = CliRunner().invoke(azctl, ["tui", "--perf", str(tonight.id), "--as", "anna"])
     assert result.exit_code == 1, "no copy for the main door: refused in one line"
