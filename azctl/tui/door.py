@@ -14,6 +14,7 @@ passes before it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -159,6 +160,8 @@ class DoorScreen(DoorByHand):
         self.local = LocalDoor(performance_id=performance_id, door=self.door)
         self.offline_reason = ""
         self.offline_scans: list[ScanRow] = []
+        # When the oldest unanswered question to the database was asked (time.monotonic()).
+        self.asked_since: float | None = None
         self.database_scans: list[ScanRow] = []
 
     def compose(self) -> ComposeResult:
@@ -327,6 +330,13 @@ class DoorScreen(DoorByHand):
 
     # --- the database, the copy, and going offline and back -------------------------------------
 
+    def load(self) -> None:
+        """Ask the database for the counts, the recent scans and a fresh copy. A question left
+        unanswered for `offline_after` seconds takes the door offline (`probe` watches)."""
+        if self.asked_since is None:
+            self.asked_since = time.monotonic()
+        self.read_database()
+
     @work(
         thread=True,
         exclusive=True,
@@ -334,7 +344,7 @@ class DoorScreen(DoorByHand):
         group="load",
         description="loading the counts and recent scans",
     )
-    def load(self) -> None:
+    def read_database(self) -> None:
         """Counters, recent scans and a fresh copy of the tickets, as every door has changed them;
         a newer load replaces an older one still running, whose answer would be stale."""
 
@@ -362,6 +372,7 @@ class DoorScreen(DoorByHand):
             self.post_message(loaded)
 
     def on_door_screen_loaded(self, message: Loaded) -> None:
+        self.asked_since = None
         summary = message.summary
         self.staff = message.member
         state = " · CANCELLED" if summary.booking_state == "cancelled" else ""
@@ -388,6 +399,8 @@ class DoorScreen(DoorByHand):
         )
 
     def on_door_screen_failed(self, message: Failed) -> None:
+        if message.doing == "refresh":
+            self.asked_since = None
         if isinstance(message.error, errors.Unavailable) and message.doing == "refresh":
             if self.local.copy is not None:
                 self.go_offline(message.error.message)

@@ -7,6 +7,7 @@ the screen's business; what the door does when there is none is this module's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -29,8 +30,8 @@ from azctl.tui.workers import ReportsWorkerErrors
 
 class OfflineDoor(ReportsWorkerErrors):
     """What a door screen does while its database does not answer. The screen gives it
-    `performance_id`, `staff`, `local`, `probe_seconds`, `database_scans`, `show_answer` and
-    `load`."""
+    `performance_id`, `staff`, `local`, `probe_seconds`, `offline_after`, `asked_since`,
+    `database_scans`, `show_answer` and `load`."""
 
     # The database did not answer: the door answers from its local copy.
     offline: reactive[bool] = reactive(False)
@@ -73,9 +74,17 @@ class OfflineDoor(ReportsWorkerErrors):
         self.show_answer(number, now, outcome=answer)
 
     def probe(self) -> None:
-        """Offline, ask every second whether the database is back (`load` is that question)."""
+        """Offline, ask every second whether the database is back (`load` is that question).
+        Online, go offline if the database has left a question unanswered too long: an idle
+        door finds out before its next visitor does."""
         if self.offline:
             self.load()
+        elif (
+            self.asked_since is not None
+            and self.local.copy is not None
+            and time.monotonic() - self.asked_since > self.offline_after
+        ):
+            self.go_offline(f"no answer within {self.offline_after:g} s")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="upload", description="upload")
     def upload(self, entries: list[JournalEntry]) -> None:

@@ -24,7 +24,7 @@ from tests.tui.helpers import at_the_door, banner_text, door_app, recent_rows, s
 NOW = datetime(2026, 12, 12, 19, 0, tzinfo=UTC)  # 20:00 in Rome, half an hour before curtain
 SIZE = (80, 24)
 # Long enough that neither the banner nor a refresh changes the screen before it is taken.
-STILL = {"refresh_seconds": 3600.0, "banner_seconds": 3600.0}
+STILL = {"refresh_seconds": 3600.0, "banner_seconds": 3600.0, "probe_seconds": 3600.0}
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
