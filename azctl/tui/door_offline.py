@@ -7,6 +7,7 @@ the screen's business; what the door does when there is none is this module's.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,8 @@ from azctl.tui.counters import SeatCounters
 from azctl.tui.database import in_session
 from azctl.tui.recent import RecentScans
 from azctl.tui.workers import ReportsWorkerErrors
+
+log = logging.getLogger(__name__)
 
 
 class OfflineDoor(ReportsWorkerErrors):
@@ -138,7 +141,10 @@ class OfflineDoor(ReportsWorkerErrors):
     def go_offline(self, reason: str) -> None:
         if not self.offline:
             self.app.bell()
-        self.offline_reason = reason.removeprefix("the database is unavailable: ")
+            log.warning("the door is offline: %s", reason)
+        # The notice gives the gist on one line ("connection failed"); the log has the rest.
+        gist = reason.removeprefix("the database is unavailable: ").split(":")[0]
+        self.offline_reason = gist if len(gist) <= 40 else f"{gist[:39]}…"
         self.offline = True
         self.show_offline()
 
