@@ -20,7 +20,7 @@ VERBS = {
     "show": {"add", "list", "show", "edit", "publish", "unpublish"},
     "perf": {"add", "schedule", "list", "show", "capacity", "open", "close", "cancel", "move"},
     "res": {"list", "show", "cancel", "resend", "expire", "move", "flag"},
-    "checkin": {"scan", "manual", "list", "undo"},
+    "checkin": {"scan", "manual", "list", "undo", "conflicts"},
     "staff": {"add", "list", "disable", "enable", "token"},
     "mail": {"send", "test"},
     "waitlist": {"list", "remove"},
