@@ -1,64 +1,20 @@
 """Passes in and out at several doors, on both backends: what `door_counts` adds up, what undo
 takes back, a scan sent twice with one nonce, and a door's offline journal uploaded
 (`record_offline`): its check-ins at the door's own time, its clashes kept as forced passes and
-listed, a second upload recording nothing. Last, random scans at three doors against a model."""
+listed, a second upload recording nothing."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from sqlmodel import col, select
 
 from azctl import db
 from azctl.models import CheckIn, DoorPass, ScanLog
 from azctl.services import booking, checkin, checkin_offline, door_copy, times, tokens
-from azctl.services.checkin import ScanOutcome, ScanResult
-from azctl.services.door_counts import Conflict, DoorCounts, DoorTally, conflicts, door_counts
+from azctl.services.checkin import ScanResult
+from azctl.services.door_counts import Conflict, DoorCounts, DoorTally
 from tests.helpers import unchanged
+from tests.services.door_helpers import clashes, counts, rows, upload
 from tests.services.helpers import seats
-
-
-def rows(engine, model, **where) -> list:
-    with db.new_session(engine) as session:
-        statement = select(model).order_by(col(model.id))
-        for name, value in where.items():
-            statement = statement.where(getattr(model, name) == value)
-        return list(session.exec(statement))
-
-
-def counts(engine, performance) -> DoorCounts:
-    with db.new_session(engine) as session:
-        return door_counts(session, performance_id=performance.id)
-
-
-def clashes(engine, performance) -> list[Conflict]:
-    with db.new_session(engine) as session:
-        return conflicts(session, performance_id=performance.id)
-
-
-def upload(engine, copy: door_copy.DoorCopy, staff=None) -> list[ScanOutcome]:
-    """What the door screen does once the database is back: each journalled pass in a
-    transaction of its own."""
-    answers = []
-    for entry in copy.journal:
-        with db.new_session(engine) as session:
-            answers.append(
-                checkin_offline.record_offline(
-                    session,
-                    performance_id=copy.door.performance_id,
-                    nonce=entry.nonce,
-                    passed_at=entry.passed_at,
-                    token_hash=entry.token_hash,
-                    reference=entry.reference,
-                    door=entry.door,
-                    direction=entry.direction,
-                    staff=staff,
-                )
-            )
-    return answers
 
 
 def test_in_at_main_out_and_back_at_side_is_one_party_admitted_and_inside(
@@ -360,80 +316,3 @@ def test_an_offline_pass_of_a_ticket_the_database_does_not_know_is_kept_as_a_con
     [listed] = clashes(engine, performance)
     assert (listed.reference, listed.party_size, listed.conflict) == (None, None, "unknown_token")
     assert counts(engine, performance) == DoorCounts((), 0, 0, 1)
-
-
-# --- random scans at three doors against a model ------------------------------------------------
-
-DOORS = ("main", "side", "back")
-STEP = st.tuples(
-    # which party, at which door, which way
-    st.tuples(st.integers(0, 2), st.sampled_from(DOORS), st.sampled_from(("in", "out"))),
-    # a scan, a manual pass, or the last admitted pass sent again with its nonce
-    st.sampled_from(("scan", "manual", "again")),
-)
-NIGHTS = itertools.count(1)
-
-
-@settings(
-    max_examples=20,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(sizes=st.lists(st.integers(1, 4), min_size=3, max_size=3), steps=st.lists(STEP, max_size=14))
-def test_random_passes_at_three_doors_add_up_as_the_model_says(
-    session, engine, make_performance, confirmed, sizes, steps
-):
-    # A night of its own for each example, a second apart: the door is open for all of them.
-    performance = make_performance(capacity=20, starts_in=timedelta(hours=2, seconds=next(NIGHTS)))
-    parties = [confirmed(performance, size) for size in sizes]
-    came, inside = [False] * 3, [False] * 3
-    tallies = {door: [0, 0] for door in DOORS}
-    last: tuple[int, str, str, str] | None = None  # party, door, direction, nonce
-    for number, (chosen, how) in enumerate(steps):
-        # Nonces are unique in the whole database, as the doors' random ones are.
-        resent = how == "again" and last is not None
-        who, door, direction, nonce = last if resent else (*chosen, door_copy.new_nonce())
-        party = parties[who]
-        if how == "manual":
-            answer = checkin.manual(
-                session,
-                reference=party.reservation.reference,
-                performance_id=performance.id,
-                door=door,
-                direction=direction,
-                nonce=nonce,
-            )
-        else:
-            answer = checkin.scan(
-                session,
-                text=party.ticket_token,
-                performance_id=performance.id,
-                door=door,
-                direction=direction,
-                nonce=nonce,
-            )
-
-        if resent:
-            expected, back_in = "ok", False
-        elif direction == "in":
-            expected = "already_checked_in" if inside[who] else "ok"
-            back_in = expected == "ok" and came[who]
-        else:
-            expected, back_in = ("ok" if inside[who] else "not_inside"), False
-        assert (answer.result, answer.again) == (expected, back_in), (number, answer.message)
-        if expected == "ok" and not resent:
-            inside[who] = direction == "in"
-            came[who] = came[who] or direction == "in"
-            tallies[door][direction == "out"] += sizes[who]
-            last = (who, door, direction, nonce)
-
-        assert counts(engine, performance) == DoorCounts(
-            doors=tuple(DoorTally(d, i, o) for d, (i, o) in sorted(tallies.items()) if i or o),
-            admitted_seats=sum(size for size, c in zip(sizes, came, strict=True) if c),
-            inside_seats=sum(size for size, i in zip(sizes, inside, strict=True) if i),
-            conflicts=0,
-        )
-    checked_in = {c.reservation_id for c in rows(engine, CheckIn, performance_id=performance.id)}
-    assert checked_in == {p.reservation.id for p, c in zip(parties, came, strict=True) if c}

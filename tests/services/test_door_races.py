@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from azctl import db
 from azctl.models import CheckIn, DoorPass, Staff
 from azctl.services import checkin, checkin_offline, door_copy, staff, times
 from azctl.services.checkin import ScanOutcome
-from azctl.services.door_counts import DoorCounts, DoorTally, door_counts
+from azctl.services.door_counts import DoorCounts, DoorTally
+from tests.services.door_helpers import counts, rows
 from tests.services.helpers import RACE_APPLICATION, PostgresLockWatch, Race, SqliteLockLog
 
 ROUNDS = 8
@@ -106,27 +107,6 @@ def answers(outcomes: list[Any]) -> Counter[str]:
     return Counter(outcome.result.value for outcome in outcomes)
 
 
-def passes_of(engine: Engine, reservation_id: int) -> list[DoorPass]:
-    with db.new_session(engine) as session:
-        return list(
-            session.exec(
-                select(DoorPass)
-                .where(DoorPass.reservation_id == reservation_id)
-                .order_by(col(DoorPass.id))
-            )
-        )
-
-
-def check_ins_of(engine: Engine, reservation_id: int) -> list[CheckIn]:
-    with db.new_session(engine) as session:
-        return list(session.exec(select(CheckIn).where(CheckIn.reservation_id == reservation_id)))
-
-
-def counts(engine: Engine, performance_id: int) -> DoorCounts:
-    with db.new_session(engine) as session:
-        return door_counts(session, performance_id=performance_id)
-
-
 def night(make_performance: Callable[..., Any], round_number: int) -> Any:
     return make_performance(capacity=10, starts_in=timedelta(hours=2, minutes=round_number))
 
@@ -153,11 +133,11 @@ def test_two_doors_admitting_one_ticket_at_once_admit_it_once(
             winner.checked_in_at,
             winner.checked_in_by,
         )
-        [row] = check_ins_of(engine, ticket.reservation.id)
+        [row] = rows(engine, CheckIn, reservation_id=ticket.reservation.id)
         assert row.door == winner.door
-        [door_pass] = passes_of(engine, ticket.reservation.id)
+        [door_pass] = rows(engine, DoorPass, reservation_id=ticket.reservation.id)
         assert (door_pass.door, door_pass.direction, door_pass.forced) == (winner.door, "in", False)
-        assert counts(engine, performance.id) == DoorCounts(
+        assert counts(engine, performance) == DoorCounts(
             doors=(DoorTally(winner.door, 3, 0),), admitted_seats=3, inside_seats=3, conflicts=0
         )
     # Contention, not just demand: in some round a door queued behind the other.
@@ -200,11 +180,14 @@ def test_two_doors_passing_one_party_the_same_way_at_once_pass_it_once(
         [winner] = [outcome for outcome in outcomes if outcome.admitted]
         assert winner.again is (way == "in")
         assert winner.checked_in_at == first_at
-        passes = [(p.direction, p.door) for p in passes_of(engine, ticket.reservation.id)]
+        passes = [
+            (p.direction, p.door)
+            for p in rows(engine, DoorPass, reservation_id=ticket.reservation.id)
+        ]
         assert passes == [*((d, "main") for d in before), (way, winner.door)]
-        [row] = check_ins_of(engine, ticket.reservation.id)
+        [row] = rows(engine, CheckIn, reservation_id=ticket.reservation.id)
         assert (row.door, row.checked_in_at) == ("main", first_at)
-        tallies = counts(engine, performance.id)
+        tallies = counts(engine, performance)
         assert (tallies.admitted_seats, tallies.inside_seats) == (2, 2 if way == "in" else 0)
     assert waited, "no door ever waited for the other"
 
@@ -235,8 +218,11 @@ def test_an_offline_admission_uploaded_while_another_door_scans_online_is_one_ch
 
         assert answers([offline_answer, online_answer]) == {"ok": 1, "already_checked_in": 1}
         assert offline_answer.offline
-        [row] = check_ins_of(engine, ticket.reservation.id)
-        passes = [(p.door, p.forced, p.conflict) for p in passes_of(engine, ticket.reservation.id)]
+        [row] = rows(engine, CheckIn, reservation_id=ticket.reservation.id)
+        passes = [
+            (p.door, p.forced, p.conflict)
+            for p in rows(engine, DoorPass, reservation_id=ticket.reservation.id)
+        ]
         if offline_answer.admitted:  # uploaded first: the main door heard the party is in
             assert (row.door, row.source, row.checked_in_at) == ("side", "offline", passed_at)
             assert online_answer.message.endswith("by bruno (side door)")
@@ -245,7 +231,7 @@ def test_an_offline_admission_uploaded_while_another_door_scans_online_is_one_ch
             assert (row.door, row.source) == ("main", "qr_scan")
             assert passes == [("main", False, None), ("side", True, "already_checked_in")]
         forced = int(not offline_answer.admitted)
-        assert counts(engine, performance.id) == DoorCounts(
+        assert counts(engine, performance) == DoorCounts(
             doors=(DoorTally(row.door, 4, 0),), admitted_seats=4, inside_seats=4, conflicts=forced
         )
 
@@ -274,10 +260,11 @@ def test_one_scan_sent_twice_at_once_with_its_nonce_is_recorded_once(
         outcomes = race.run(staggered(round_number, online, resent))
 
         assert answers(outcomes) == {"ok": 2}, [o.message for o in outcomes]
-        assert [(p.nonce, p.forced) for p in passes_of(engine, ticket.reservation.id)] == [
-            (nonce, False)
-        ]
-        assert len(check_ins_of(engine, ticket.reservation.id)) == 1
-        assert counts(engine, performance.id) == DoorCounts(
+        assert [
+            (p.nonce, p.forced)
+            for p in rows(engine, DoorPass, reservation_id=ticket.reservation.id)
+        ] == [(nonce, False)]
+        assert len(rows(engine, CheckIn, reservation_id=ticket.reservation.id)) == 1
+        assert counts(engine, performance) == DoorCounts(
             doors=(DoorTally("side", 2, 0),), admitted_seats=2, inside_seats=2, conflicts=0
         )
