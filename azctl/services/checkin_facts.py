@@ -35,7 +35,10 @@ def door_name(door: str | None) -> str:
     if not name:
         return MAIN_DOOR
     if len(name) > 40 or not name.isprintable():
-        raise errors.InvalidInput("a door's name is at most 40 printable characters")
+        reason = "too_long" if len(name) > 40 else "control_characters"
+        raise errors.InvalidInput(
+            "door", "door: a door's name is at most 40 printable characters", reason=reason
+        )
     return name
 
 

@@ -156,10 +156,8 @@ class DoorCopy:
 
     def _pass(self, token_hash: str, entry: JournalEntry) -> ScanOutcome:
         ticket = self.tickets[token_hash]
-        outcome = judge(ticket, self.door, entry.passed_at, entry.direction)
+        outcome = _judge_entry(ticket, self.door, entry)
         if outcome.admitted:
-            if outcome.checked_in_by is None and not outcome.again:
-                outcome = replace(outcome, checked_in_by=entry.staff)
             self.tickets[token_hash] = passed(ticket, outcome, entry.passed_at)
             self.journal.append(entry)
         return replace(outcome, offline=True)
@@ -184,8 +182,9 @@ class DoorCopy:
             key = entry.token_hash or by_reference.get(entry.reference or "")
             if key in tickets:
                 ticket = tickets[key]
-                outcome = judge(ticket, fresh.door, entry.passed_at, entry.direction)
-                tickets[key] = passed(ticket, outcome, entry.passed_at)
+                tickets[key] = passed(
+                    ticket, _judge_entry(ticket, fresh.door, entry), entry.passed_at
+                )
         return DoorCopy(fresh.door, tickets, fresh.taken_at, list(self.journal))
 
     @property
@@ -195,6 +194,15 @@ class DoorCopy:
     @property
     def inside_seats(self) -> int:
         return sum(t.party_size for t in self.tickets.values() if t.inside)
+
+
+def _judge_entry(ticket: TicketFacts, door: DoorFacts, entry: JournalEntry) -> ScanOutcome:
+    """The rule's answer to a journalled pass; a first entry was let in by the entry's staff
+    (an exit or a return keeps who let the party in first)."""
+    outcome = judge(ticket, door, entry.passed_at, entry.direction)
+    if outcome.admitted and outcome.direction == Direction.IN and not outcome.again:
+        return replace(outcome, checked_in_by=entry.staff)
+    return outcome
 
 
 def take_copy(session: Session, *, performance_id: int, door: str | None = None) -> DoorCopy:
