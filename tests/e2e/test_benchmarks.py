@@ -35,6 +35,13 @@ KEYS = {
         "http_p50_ms",
         "http_p99_ms",
         "worker_peak_rss_mb",
+        "screen_online_p50_ms",
+        "screen_online_p99_ms",
+        "screen_offline_p50_ms",
+        "screen_offline_p99_ms",
+        "journalled",
+        "uploaded",
+        "upload_ms",
     },
 }
 
@@ -70,6 +77,9 @@ def test_quick_benchmark_passes_its_checks(name: str, postgres_url: str) -> None
     if name == "waitlist":
         assert 1 <= result["rounds"] <= 2 and result["seats_free_after"] == 0
         assert result["seats_offered"] == result["seats_freed"] > 0
+    if name == "door":
+        # The door screen journalled every offline admission, and all of them reached the database.
+        assert result["journalled"] == result["uploaded"] > 0
 
 
 def test_a_benchmark_without_postgresql_says_so_and_exits_2() -> None:
