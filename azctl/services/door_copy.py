@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 import tempfile
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -267,17 +267,40 @@ def has_copy(*, performance_id: int, door: str | None = None) -> bool:
     return copy_path(performance_id=performance_id, door=door).is_file()
 
 
+def journal_path(path: Path) -> Path:
+    """The journal beside the copy: written after every offline pass, so it is kept small and
+    apart from the tickets, which are written only when a fresh copy comes."""
+    return path.with_name(f"{path.stem}.journal.json")
+
+
 def save(copy: DoorCopy, path: Path) -> None:
-    """Write the copy whole to a new file beside `path`, flush it to disk, then rename it over
-    `path`: a reader, or a door reopened after a crash, finds the old copy or the new one."""
+    """Write the tickets, then the journal, each whole and atomically. A door killed between the
+    two finds the new tickets and the old journal, whose passes are in the tickets already;
+    reading them onto the tickets again changes nothing (`load`)."""
+    _write_atomically(
+        path,
+        {
+            "format": FORMAT,
+            "door": _plain(vars(copy.door)),
+            "taken_at": copy.taken_at.isoformat(),
+            "tickets": {key: _plain(vars(ticket)) for key, ticket in copy.tickets.items()},
+        },
+    )
+    save_journal(copy, path)
+
+
+def save_journal(copy: DoorCopy, path: Path) -> None:
+    """Write the journal alone: what an offline pass must have on disk before its banner shows."""
+    _write_atomically(
+        journal_path(path),
+        {"format": FORMAT, "journal": [_plain(vars(entry)) for entry in copy.journal]},
+    )
+
+
+def _write_atomically(path: Path, document: dict[str, Any]) -> None:
+    """Write to a new file beside `path`, flush it to disk, then rename it over `path`: a
+    reader, or a door reopened after a crash, finds the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "format": FORMAT,
-        "door": _plain(asdict(copy.door)),
-        "taken_at": copy.taken_at.isoformat(),
-        "tickets": {key: _plain(asdict(ticket)) for key, ticket in copy.tickets.items()},
-        "journal": [_plain(asdict(entry)) for entry in copy.journal],
-    }
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
@@ -297,19 +320,25 @@ def save(copy: DoorCopy, path: Path) -> None:
 
 
 def load(path: Path) -> DoorCopy | None:
-    """The copy kept in `path`, or None if there is none (or it is of another format)."""
+    """The copy kept in `path` with its journal's passes read onto its tickets, or None if there
+    is none (or it is of another format)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     if document.get("format") != FORMAT:
         return None
-    return DoorCopy(
-        door=_read(DoorFacts, document["door"]),
-        tickets={key: _read(TicketFacts, value) for key, value in document["tickets"].items()},
-        taken_at=datetime.fromisoformat(document["taken_at"]),
-        journal=[_read(JournalEntry, value) for value in document["journal"]],
-    )
+    try:
+        kept = json.loads(journal_path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        kept = {"format": FORMAT, "journal": []}
+    if kept.get("format") != FORMAT:
+        return None
+    door = _read(DoorFacts, document["door"])
+    taken_at = datetime.fromisoformat(document["taken_at"])
+    tickets = {key: _read(TicketFacts, value) for key, value in document["tickets"].items()}
+    journal = [_read(JournalEntry, value) for value in kept["journal"]]
+    return DoorCopy(door, {}, taken_at, journal).refreshed(DoorCopy(door, tickets, taken_at))
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -160,8 +160,10 @@ class DoorScreen(DoorByHand):
         self.local = LocalDoor(performance_id=performance_id, door=self.door)
         self.offline_reason = ""
         self.offline_scans: list[ScanRow] = []
-        # When the oldest unanswered question to the database was asked (time.monotonic()).
+        # When the oldest unanswered question to the database was asked, and the newest
+        # (time.monotonic()).
         self.asked_since: float | None = None
+        self.last_asked = 0.0
         self.database_scans: list[ScanRow] = []
 
     def compose(self) -> ComposeResult:
@@ -333,8 +335,9 @@ class DoorScreen(DoorByHand):
     def load(self) -> None:
         """Ask the database for the counts, the recent scans and a fresh copy. A question left
         unanswered for `offline_after` seconds takes the door offline (`probe` watches)."""
+        self.last_asked = time.monotonic()
         if self.asked_since is None:
-            self.asked_since = time.monotonic()
+            self.asked_since = self.last_asked
         self.read_database()
 
     @work(
@@ -368,8 +371,20 @@ class DoorScreen(DoorByHand):
         except errors.AzctlError as exc:
             self.post_message(self.Failed("refresh", exc))
             return
-        if not get_current_worker().is_cancelled:
+        if get_current_worker().is_cancelled:
+            # Overtaken by a newer load, so not shown; but the database did answer, and only
+            # the newer question is still waiting (else a door scanning fast, which loads
+            # after every answer, would never hear back and would go offline on a live database).
+            self.post_message(self.Heard())
+        else:
             self.post_message(loaded)
+
+    class Heard(Message):
+        """The database answered a load that a newer one overtook."""
+
+    def on_door_screen_heard(self, _message: Heard) -> None:
+        if self.asked_since is not None:
+            self.asked_since = self.last_asked
 
     def on_door_screen_loaded(self, message: Loaded) -> None:
         self.asked_since = None

@@ -36,7 +36,7 @@ class LocalDoor:
     def uploaded(self, nonces: set[str]) -> None:
         if self.copy is not None:
             self.copy.uploaded(nonces)
-            door_copy.save(self.copy, self.path)
+            door_copy.save_journal(self.copy, self.path)
 
     def note_online(self, outcome: ScanOutcome, now: datetime) -> None:
         if self.copy is not None:
@@ -45,5 +45,5 @@ class LocalDoor:
     def decide(self, decision: ScanOutcome) -> ScanOutcome:
         """Keep what a decision from the copy journalled, before anyone sees its answer."""
         if decision.admitted and self.copy is not None:
-            door_copy.save(self.copy, self.path)
+            door_copy.save_journal(self.copy, self.path)
         return decision

@@ -120,7 +120,8 @@ def test_a_save_that_fails_midway_leaves_the_previous_copy_and_no_temporary_file
 
     assert path.read_bytes() == before
     assert door_copy.load(path) == previous
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    kept = sorted(p.name for p in path.parent.iterdir())
+    assert kept == sorted([path.name, door_copy.journal_path(path).name])
 
 
 def test_a_copy_reads_back_as_it_was_saved(session, engine, tonight, visitor, confirmed, anna):
