@@ -28,7 +28,7 @@ from azctl.models import (
 )
 from azctl.services import times, tokens
 from azctl.services.booking.locking import lock_booking
-from azctl.services.checkin_facts import door_facts, door_name, ticket_facts
+from azctl.services.checkin_facts import door_direction, door_facts, door_name, ticket_facts
 from azctl.services.checkin_outcome import FORCED, UNDONE, ScanOutcome, ScanResult
 from azctl.services.door_rule import TicketFacts, judge
 
@@ -241,6 +241,7 @@ def scan(
     for this scan, makes a scan sent twice (once online, once from the offline journal) one."""
     now = now or times.now_utc()
     name = door_name(door)
+    direction = door_direction(direction)
     canonical = tokens.parse_scanned(text)
     token_hash = tokens.hash_token(canonical) if canonical else None
     with db.write(session):
@@ -309,6 +310,7 @@ def manual(
     """Check in by reference, for a visitor without their QR code; the same rules apply."""
     now = now or times.now_utc()
     name = door_name(door)
+    direction = door_direction(direction)
     with db.write(session):
         door_row = door_performance(session, performance_id)
         try:
@@ -358,6 +360,7 @@ def refusal_by_hand(
     """
     now = now or times.now_utc()
     name = door_name(door)
+    direction = door_direction(direction)
     with db.write(session):
         door_row = door_performance(session, performance_id)
         try:

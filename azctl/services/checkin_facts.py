@@ -42,6 +42,16 @@ def door_name(door: str | None) -> str:
     return name
 
 
+def door_direction(direction: str) -> Direction:
+    """Which way a scan goes, `in` or `out`; anything else is refused before it is judged."""
+    try:
+        return Direction(direction)
+    except ValueError:
+        raise errors.InvalidInput(
+            "direction", "direction: a party goes in or out", reason="unknown"
+        ) from None
+
+
 def door_facts(session: Session, door: Performance, name: str) -> DoorFacts:
     """The facts of a door for the rule: its performance and that performance's window."""
     assert door.id is not None

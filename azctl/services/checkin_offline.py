@@ -25,7 +25,7 @@ from azctl.services.checkin import (
     recorded_pass,
     token_booking,
 )
-from azctl.services.checkin_facts import door_facts, door_name, ticket_facts
+from azctl.services.checkin_facts import door_direction, door_facts, door_name, ticket_facts
 from azctl.services.checkin_outcome import ScanOutcome, ScanResult
 from azctl.services.door_rule import judge
 
@@ -50,6 +50,7 @@ def record_offline(
     by `door_counts.conflicts`. The nonce makes an upload sent twice record once.
     """
     name = door_name(door)
+    direction = door_direction(direction)
     with db.write(session):
         door_row = door_performance(session, performance_id)
         assert door_row.id is not None

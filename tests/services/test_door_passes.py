@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from azctl import db
+import pytest
+
+from azctl import db, errors
 from azctl.models import CheckIn, DoorPass, ScanLog
 from azctl.services import booking, checkin, checkin_offline, door_copy, times, tokens
 from azctl.services.checkin import ScanResult
 from azctl.services.door_counts import Conflict, DoorCounts, DoorTally
+from tests.conftest import count_rows
 from tests.helpers import unchanged
 from tests.services.door_helpers import clashes, counts, rows, upload
 from tests.services.helpers import seats
@@ -316,3 +319,16 @@ def test_an_offline_pass_of_a_ticket_the_database_does_not_know_is_kept_as_a_con
     [listed] = clashes(engine, performance)
     assert (listed.reference, listed.party_size, listed.conflict) == (None, None, "unknown_token")
     assert counts(engine, performance) == DoorCounts((), 0, 0, 1)
+
+
+def test_a_direction_other_than_in_or_out_is_refused_before_anything_is_written(
+    session, engine, make_performance, confirmed
+):
+    tonight = make_performance()
+    ticket = confirmed(tonight, 2)
+    with pytest.raises(errors.InvalidInput) as refused:
+        checkin.scan(
+            session, text=ticket.ticket_token, performance_id=tonight.id, direction="sideways"
+        )
+    assert refused.value.field == "direction"
+    assert count_rows(engine, ScanLog) == 0
