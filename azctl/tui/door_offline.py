@@ -165,7 +165,7 @@ class OfflineDoor(ReportsWorkerErrors):
             )
         else:
             text = (
-                f"OFFLINE · admitting from the door's copy of"
+                f"OFFLINE · from the door's copy of"
                 f" {times.to_local(copy.taken_at):%H:%M:%S} · {len(copy.journal)} to upload"
                 f" · {self.offline_reason}"
             )
