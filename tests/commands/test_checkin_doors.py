@@ -23,7 +23,6 @@ from tests.commands.helpers import (
     iso,
     json_output,
     short,
-    shown,
     succeeded,
     table,
 )
@@ -202,6 +201,10 @@ def test_conflicts_json_has_stable_keys(cli: Cli, tonight, ticket, clash):
     }
 
 
+def clock(moment) -> str:
+    return f"{times.to_local(moment):%H:%M}"
+
+
 def test_conflicts_table(cli: Cli, tonight, ticket, clash):
     first_at, passed_at = clash
     result = cli("checkin", "conflicts", "--perf", str(tonight.id))
@@ -213,21 +216,21 @@ def test_conflicts_table(cli: Cli, tonight, ticket, clash):
         "Way",
         "Reference",
         "Seats",
-        "Database said",
+        "Clash",
         "First in at",
-        "First in",
+        "then",
         "By",
     ]
     assert rows == [
         [
-            shown(passed_at),
+            clock(passed_at),
             "side",
             "in",
             ticket.reservation.reference,
             "2",
             "already_checked_in",
             "main",
-            shown(first_at),
+            clock(first_at),
             "bruno",
         ]
     ]
