@@ -52,8 +52,8 @@ VISITORS = (
     "Enzo Riva",
 )
 NOTE = "wheelchair space, row A"
-# The conflicts' nine columns, each readable: wider than the door's terminal, as for any listing.
-LISTING_COLUMNS = 120
+# The conflicts as staff read them on the door's own 80-column terminal.
+LISTING_COLUMNS = 80
 
 
 class Terminal:
