@@ -30,8 +30,16 @@ class LocalDoor:
 
     def take(self, fresh: DoorCopy) -> None:
         """A fresh copy from the database, the passes not yet uploaded kept on top."""
-        self.copy = self.copy.refreshed(fresh) if self.copy else fresh
-        door_copy.save(self.copy, self.path)
+        newer = self.copy.refreshed(fresh) if self.copy else fresh
+        # Written only when a ticket changed: a refresh every few seconds of a quiet door must
+        # not cost two fsyncs on the screen's thread each time.
+        changed = self.copy is None or (newer.door, newer.tickets) != (
+            self.copy.door,
+            self.copy.tickets,
+        )
+        self.copy = newer
+        if changed:
+            door_copy.save(self.copy, self.path)
 
     def uploaded(self, nonces: set[str]) -> None:
         if self.copy is not None:

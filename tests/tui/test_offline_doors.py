@@ -40,7 +40,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 OFFLINE_WITHIN_SECONDS = 2.0 + 0.5
 # Quick enough that the test waits little; slow enough that two doors failing to reach their
 # database do not crowd the one event loop they share here, which a door's own process never does.
-FAST = {"refresh_seconds": 1.0, "probe_seconds": 0.5}
+FAST = {"refresh_seconds": 1.0, "probe_seconds": 0.5, "offline_after": 2.0}
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.tui.test_terminal import pytestmark as needs_tmux
 
 pytestmark = [needs_tmux, pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 
-OFFLINE_NOTICE = "OFFLINE · admitting from"
+OFFLINE_NOTICE = "OFFLINE · from the door's copy"
 
 
 @pytest.fixture
