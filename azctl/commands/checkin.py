@@ -161,16 +161,16 @@ def clock(value: object) -> str:
     return f"{datetime.fromisoformat(str(value)):%H:%M}" if value else ""
 
 
-# Narrow enough for an 80-column terminal: the door's own times are tonight's.
+# Narrow enough for an 80-column terminal: the door's own times are tonight's, and the way
+# (in or out) is in --json; a clash of a party going out reads not_inside.
 CONFLICT_COLUMNS = [
     Column("passed_at", "At", clock, no_wrap=True),
     Column("door", "Door"),
-    Column("direction", "Way"),
     Column("reference", "Reference", no_wrap=True),
     Column("party_size", "Seats", justify="right"),
-    Column("conflict", "Clash"),
-    Column("first_door", "First in at"),
-    Column("first_at", "then", clock, no_wrap=True),
+    Column("conflict", "Clash", no_wrap=True),
+    Column("first_door", "First"),
+    Column("first_at", "at", clock, no_wrap=True),
     Column("by", "By"),
 ]
 

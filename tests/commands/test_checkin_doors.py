@@ -213,19 +213,17 @@ def test_conflicts_table(cli: Cli, tonight, ticket, clash):
     assert header == [
         "At",
         "Door",
-        "Way",
         "Reference",
         "Seats",
         "Clash",
-        "First in at",
-        "then",
+        "First",
+        "at",
         "By",
     ]
     assert rows == [
         [
             clock(passed_at),
             "side",
-            "in",
             ticket.reservation.reference,
             "2",
             "already_checked_in",
