@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from azctl import db, errors
@@ -30,7 +29,8 @@ from azctl.services import times, tokens
 from azctl.services.booking.locking import lock_booking
 from azctl.services.checkin_facts import door_direction, door_facts, door_name, ticket_facts
 from azctl.services.checkin_outcome import FORCED, UNDONE, ScanOutcome, ScanResult
-from azctl.services.door_rule import TicketFacts, judge
+from azctl.services.door_passes import as_recorded, let_pass, record_forced, recorded_pass
+from azctl.services.door_rule import judge
 
 # The answers are defined beside this module and named from here, where front ends look for them.
 __all__ = [
@@ -74,13 +74,7 @@ def log_attempt(
     )
 
 
-def recorded_pass(session: Session, nonce: str | None) -> DoorPass | None:
-    if nonce is None:
-        return None
-    return session.exec(select(DoorPass).where(DoorPass.nonce == nonce)).first()
-
-
-def _pass(
+def pass_door(
     session: Session,
     *,
     reservation: Reservation,
@@ -95,13 +89,18 @@ def _pass(
 ) -> ScanOutcome:
     """Judge, then let the party pass (the first entry is its check-in); a door that loses the
     race to another door gets that door's answer. A nonce already recorded is answered as it was
-    then and records nothing: the same scan, sent again."""
+    then and records nothing: the same scan, sent again.
+
+    A pass the door made offline (`source` offline) happened whatever the answer now: refused,
+    it is recorded all the same as forced, with the answer as its conflict (DESIGN §10).
+    """
     assert door.id is not None and reservation.id is not None
+    offline = source == CheckInSource.OFFLINE
     facts = ticket_facts(session, reservation)
     outcome = judge(facts, door_facts(session, door, name), now, direction)
     earlier = recorded_pass(session, nonce)
     if earlier is not None:
-        return as_recorded(outcome, earlier)
+        return replace(as_recorded(outcome, earlier), offline=offline)
     if outcome.admitted:
         outcome = let_pass(
             session,
@@ -114,10 +113,21 @@ def _pass(
             now=now,
             nonce=nonce,
         )
+    forced = offline and not outcome.admitted
+    if forced:
+        record_forced(
+            session,
+            outcome=outcome,
+            performance_id=door.id,
+            reservation=reservation,
+            staff=staff,
+            passed_at=now,
+            nonce=nonce,
+        )
     log_attempt(
         session,
         performance_id=door.id,
-        result=outcome.result,
+        result=FORCED if forced else outcome.result,
         source=source,
         staff=staff,
         reservation=reservation,
@@ -126,72 +136,7 @@ def _pass(
         door=name,
         direction=direction,
     )
-    return outcome
-
-
-def as_recorded(outcome: ScanOutcome, earlier: DoorPass) -> ScanOutcome:
-    """The answer to a scan whose nonce was recorded already: what was recorded then."""
-    if earlier.forced:
-        return replace(outcome, result=ScanResult(earlier.conflict or ScanResult.UNKNOWN_TOKEN))
-    word = "ADMIT" if earlier.direction == Direction.IN else "EXIT"
-    return replace(
-        outcome,
-        result=ScanResult.OK,
-        message=f"{word} {outcome.party_size}: {outcome.reference} (recorded already)",
-        direction=earlier.direction,
-        checked_in_at=earlier.passed_at,
-    )
-
-
-def let_pass(
-    session: Session,
-    *,
-    facts: TicketFacts,
-    outcome: ScanOutcome,
-    reservation: Reservation,
-    door: Performance,
-    staff: Staff | None,
-    source: CheckInSource,
-    now: datetime,
-    nonce: str | None,
-) -> ScanOutcome:
-    assert door.id is not None and reservation.id is not None
-    first_entry = outcome.direction == Direction.IN and facts.checked_in_at is None
-    if first_entry:
-        try:
-            with session.begin_nested():
-                session.add(
-                    CheckIn(
-                        reservation_id=reservation.id,
-                        performance_id=door.id,
-                        staff_id=staff.id if staff else None,
-                        source=source,
-                        checked_in_at=now,
-                        door=outcome.door or MAIN_DOOR,
-                    )
-                )
-        except IntegrityError:
-            # Another door won: its check-in is the answer (the reservation lock makes this rare).
-            return judge(
-                ticket_facts(session, reservation),
-                door_facts(session, door, outcome.door or MAIN_DOOR),
-                now,
-            )
-        outcome = replace(outcome, checked_in_by=staff.username if staff else None)
-    session.add(
-        DoorPass(
-            performance_id=door.id,
-            reservation_id=reservation.id,
-            door=outcome.door or MAIN_DOOR,
-            direction=outcome.direction,
-            passed_at=now,
-            recorded_at=times.now_utc(),
-            staff_id=staff.id if staff else None,
-            nonce=nonce,
-            offline=source == CheckInSource.OFFLINE,
-        )
-    )
-    return outcome
+    return replace(outcome, offline=offline)
 
 
 def door_performance(session: Session, performance_id: int) -> Performance:
@@ -268,7 +213,7 @@ def scan(
         reservation = lock_for_check_in(
             session, found.reference, door_row, performance_id=found.performance_id
         )
-        return _pass(
+        return pass_door(
             session,
             reservation=reservation,
             door=door_row,
@@ -328,7 +273,7 @@ def manual(
             )
             session.commit()
             raise
-        return _pass(
+        return pass_door(
             session,
             reservation=reservation,
             door=door_row,

@@ -7,27 +7,23 @@ differs, as a forced pass: the party is in the building, and staff see the clash
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session, select
 
 from azctl import db
-from azctl.models import CheckInSource, Direction, DoorPass, Performance, Reservation, Staff
-from azctl.services import times
+from azctl.models import CheckInSource, Direction, Reservation, Staff
 from azctl.services.checkin import (
     FORCED,
-    as_recorded,
     door_performance,
-    let_pass,
     lock_for_check_in,
     log_attempt,
-    recorded_pass,
+    pass_door,
     token_booking,
 )
-from azctl.services.checkin_facts import door_direction, door_facts, door_name, ticket_facts
+from azctl.services.checkin_facts import door_direction, door_name
 from azctl.services.checkin_outcome import ScanOutcome, ScanResult
-from azctl.services.door_rule import judge
+from azctl.services.door_passes import as_recorded, record_forced, recorded_pass
 
 
 def record_offline(
@@ -59,90 +55,51 @@ def record_offline(
             found = session.exec(
                 select(Reservation).where(Reservation.reference == reference)
             ).first()
-        reservation = (
-            lock_for_check_in(
+        if found is not None:
+            reservation = lock_for_check_in(
                 session, found.reference, door_row, performance_id=found.performance_id
             )
-            if found is not None
-            else None
+            return pass_door(
+                session,
+                reservation=reservation,
+                door=door_row,
+                name=name,
+                direction=direction,
+                staff=staff,
+                source=CheckInSource.OFFLINE,
+                token_hash=token_hash,
+                now=passed_at,
+                nonce=nonce,
+            )
+        # No such ticket any more: the door let someone in on it all the same.
+        outcome = ScanOutcome(
+            ScanResult.UNKNOWN_TOKEN,
+            "UNKNOWN TICKET: no such ticket",
+            direction=str(direction),
+            door=name,
+            offline=True,
         )
         earlier = recorded_pass(session, nonce)
         if earlier is not None:
-            return _offline_answer(
-                session,
-                reservation=reservation,
-                door_row=door_row,
-                name=name,
-                earlier=earlier,
-                passed_at=passed_at,
-            )
-        if reservation is None:
-            outcome = ScanOutcome(
-                ScanResult.UNKNOWN_TOKEN, "UNKNOWN TICKET: no such ticket", door=name
-            )
-        else:
-            facts = ticket_facts(session, reservation)
-            outcome = judge(facts, door_facts(session, door_row, name), passed_at, direction)
-            if outcome.admitted:
-                outcome = let_pass(
-                    session,
-                    facts=facts,
-                    outcome=outcome,
-                    reservation=reservation,
-                    door=door_row,
-                    staff=staff,
-                    source=CheckInSource.OFFLINE,
-                    now=passed_at,
-                    nonce=nonce,
-                )
-        if not outcome.admitted:
-            session.add(
-                DoorPass(
-                    performance_id=door_row.id,
-                    reservation_id=reservation.id if reservation else None,
-                    door=name,
-                    direction=direction,
-                    passed_at=passed_at,
-                    recorded_at=times.now_utc(),
-                    staff_id=staff.id if staff else None,
-                    nonce=nonce,
-                    offline=True,
-                    forced=True,
-                    conflict=outcome.result,
-                )
-            )
+            return as_recorded(outcome, earlier)
+        record_forced(
+            session,
+            outcome=outcome,
+            performance_id=door_row.id,
+            reservation=None,
+            staff=staff,
+            passed_at=passed_at,
+            nonce=nonce,
+        )
         log_attempt(
             session,
             performance_id=door_row.id,
-            result=ScanResult.OK if outcome.admitted else FORCED,
+            result=FORCED,
             source=CheckInSource.OFFLINE,
             staff=staff,
-            reservation=reservation,
             token_hash=token_hash,
             now=passed_at,
             door=name,
             direction=direction,
         )
-        return replace(outcome, offline=True)
-
-
-def _offline_answer(
-    session: Session,
-    *,
-    reservation: Reservation | None,
-    door_row: Performance,
-    name: str,
-    earlier: DoorPass,
-    passed_at: datetime,
-) -> ScanOutcome:
-    """What an upload sent again is told: what was recorded the first time."""
-    if reservation is None:
-        outcome = ScanOutcome(ScanResult.UNKNOWN_TOKEN, "UNKNOWN TICKET: no such ticket", door=name)
-    else:
-        outcome = judge(
-            ticket_facts(session, reservation),
-            door_facts(session, door_row, name),
-            passed_at,
-            earlier.direction,
-        )
-    return replace(as_recorded(outcome, earlier), offline=True)
+        return outcome
