@@ -87,13 +87,7 @@ class DoorCopy:
         canonical = tokens.parse_scanned(text)
         token_hash = tokens.hash_token(canonical) if canonical else None
         if token_hash is None or token_hash not in self.tickets:
-            return ScanOutcome(
-                ScanResult.UNKNOWN_TOKEN,
-                "UNKNOWN TICKET: not a ticket for this performance",
-                direction=str(direction),
-                door=self.door.door,
-                offline=True,
-            )
+            return self._unknown("not a ticket for this performance", direction)
         entry = JournalEntry(
             nonce=nonce or new_nonce(),
             passed_at=now,
@@ -118,12 +112,7 @@ class DoorCopy:
             (key for key, ticket in self.tickets.items() if ticket.reference == wanted), None
         )
         if token_hash is None:
-            return ScanOutcome(
-                ScanResult.UNKNOWN_TOKEN,
-                f"UNKNOWN TICKET: no booking {wanted} for this performance",
-                door=self.door.door,
-                offline=True,
-            )
+            return self._unknown(f"no booking {wanted} for this performance", direction)
         entry = JournalEntry(
             nonce=new_nonce(),
             passed_at=now,
@@ -145,14 +134,19 @@ class DoorCopy:
         wanted = reservations.normalise_reference(reference)
         ticket = self.ticket(wanted)
         if ticket is None:
-            return ScanOutcome(
-                ScanResult.UNKNOWN_TOKEN,
-                f"UNKNOWN TICKET: no booking {wanted} for this performance",
-                door=self.door.door,
-                offline=True,
-            )
+            return self._unknown(f"no booking {wanted} for this performance", direction)
         outcome = judge(ticket, self.door, now, direction)
         return None if outcome.admitted else replace(outcome, offline=True)
+
+    def _unknown(self, why: str, direction: str) -> ScanOutcome:
+        """No such ticket in the copy, which holds only this performance's tickets."""
+        return ScanOutcome(
+            ScanResult.UNKNOWN_TOKEN,
+            f"UNKNOWN TICKET: {why}",
+            direction=str(direction),
+            door=self.door.door,
+            offline=True,
+        )
 
     def _pass(self, token_hash: str, entry: JournalEntry) -> ScanOutcome:
         ticket = self.tickets[token_hash]
