@@ -46,8 +46,9 @@ async def scan(pilot: Pilot, *texts: str) -> None:
 
 
 def burst(app: App, *texts: str) -> None:
-    """`scan`'s keys, without waiting for the app to take them: the pilot's wait for an idle
-    app can last a second on a busy machine, longer than a test timing the door can spare."""
+    """`scan`'s keys, without waiting for the app to take them (the pilot's wait for an idle app
+    can last a second on a busy machine): for a test that acts while the door is still at work on
+    them, such as cutting its database off in the middle of a burst."""
     for text in texts:
         for character in text:
             app.post_message(events.Key(character, character))
